@@ -1,0 +1,46 @@
+# The README's two commands: `make run` and `make test`. Each sets up what it needs.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: run test test-fast system lint bench eval kb-check clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+## run: the bot with Slack credentials in the environment; the local console without them
+run: $(STAMP)
+	$(BIN)/smtp-help run
+
+## system: Debian packages the integration suites and benchmarks use (Postfix, Dovecot, PostgreSQL, Redis, swaks, ab)
+system:
+	bash scripts/setup-system.sh
+
+## test: everything, installs included
+test: system $(STAMP)
+	$(BIN)/smtp-help kb check
+	$(BIN)/python -m pytest -q
+
+## test-fast: the suites that need no Debian services
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -q -m "not integration"
+
+lint: $(STAMP)
+	$(BIN)/ruff check bot tests bench
+	$(BIN)/mypy bot
+
+bench: system $(STAMP)
+	$(BIN)/python -m bench
+
+eval: $(STAMP)
+	$(BIN)/python ../shared/eval/score.py ../shared/eval/dev.jsonl --cmd "$(BIN)/smtp-help diagnose --jsonl" --show-misses 20
+
+kb-check: $(STAMP)
+	$(BIN)/smtp-help kb check
+
+clean:
+	rm -rf $(VENV) .pytest_cache smtp-help.db

@@ -1,0 +1,79 @@
+"""Command-line front: `smtp-help diagnose|kb check|console|run|serve|probe|feedback|worker`.
+
+Commands owned by other packages (probe, serve, feedback, worker) live in a module that exposes
+`add_arguments(parser)` and `run(args, settings) -> int`; they are imported only when used, so the
+diagnosis CLI starts fast and does not pull in Slack or database code.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from types import ModuleType
+
+from bot.errors import SmtpHelpError
+from bot.settings import Settings
+
+__all__ = ["main"]
+
+# name -> (module, help); each module has add_arguments(parser) and run(args, settings) -> int
+PLUGGED_COMMANDS: dict[str, tuple[str, str]] = {
+    "diagnose": ("bot.commands.diagnose", "diagnose a pasted SMTP error or settings (TEXT, or stdin)"),
+    "kb": ("bot.commands.kb", "knowledge-base tools: `kb check` validates knowledge/"),
+    "console": ("bot.console", "local console: paste an error, read the reply (no Slack needed)"),
+    "probe": ("bot.probe.command", "live-probe an SMTP server: HOST[:PORT] or smtp(s):// URL"),
+    "serve": ("bot.slack.serve", "run the Slack app (Socket Mode with SLACK_APP_TOKEN, else HTTP on $PORT)"),
+    "feedback": ("bot.store.command", "per-cause feedback report: what helped, what did not"),
+    "worker": ("bot.store.worker", "run the probe job worker (needs REDIS_URL)"),
+}
+
+
+def _load(name: str) -> ModuleType:
+    return importlib.import_module(PLUGGED_COMMANDS[name][0])
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argparse tree; plugged commands add their own arguments."""
+    parser = argparse.ArgumentParser(prog="smtp-help", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.add_parser("run", help="the main job: Slack app with credentials, local console without")
+    for name, (_module, help_text) in PLUGGED_COMMANDS.items():
+        p = sub.add_parser(name, help=help_text)
+        try:
+            _load(name).add_arguments(p)
+        except ImportError:
+            p.set_defaults(unavailable=True)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `smtp-help` console script."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        settings = Settings.from_env(os.environ)
+        logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+                            stream=sys.stderr)
+        command = args.command or "run"
+        if command == "run":
+            command = "console" if settings.slack_mode == "console" else "serve"
+            if command == "console":
+                print("No Slack credentials (SLACK_BOT_TOKEN / SLACK_CLIENT_ID) in the environment: "
+                      "starting the local console.", file=sys.stderr)
+            args = parser.parse_args([command])
+        if getattr(args, "unavailable", False):
+            print(f"smtp-help: the {command!r} command is not available in this build", file=sys.stderr)
+            return 2
+        result: int = _load(command).run(args, settings)
+        return result
+    except SmtpHelpError as exc:
+        print(f"smtp-help: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return 0

@@ -1,0 +1,67 @@
+"""One exception tree for smtp-help.
+
+    SmtpHelpError(Exception)
+    ├── KnowledgeBaseError(SmtpHelpError, ValueError)   a knowledge file is malformed (.path, .field)
+    ├── ConfigError(SmtpHelpError, ValueError)          the environment is missing or contradicts a setting (.name)
+    ├── InputError(SmtpHelpError, ValueError)           user input cannot be read (bad target, bad JSON line)
+    ├── ProbeError(SmtpHelpError)                       the probe could not run at all (not a failed port: that is a result)
+    │   ├── TargetNotAllowed(ProbeError, PermissionError)  SSRF guard refused the host, port or address
+    │   └── ProbeTimeout(ProbeError, TimeoutError)         the whole-probe budget ran out
+    └── StoreError(SmtpHelpError)                       state storage is unreachable or refused a write
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "ConfigError",
+    "InputError",
+    "KnowledgeBaseError",
+    "ProbeError",
+    "ProbeTimeout",
+    "SmtpHelpError",
+    "StoreError",
+    "TargetNotAllowed",
+]
+
+
+class SmtpHelpError(Exception):
+    """Base of every error smtp-help raises on purpose."""
+
+
+class KnowledgeBaseError(SmtpHelpError, ValueError):
+    """A knowledge file is malformed; names the file and the field."""
+
+    def __init__(self, path: str, field: str, message: str) -> None:
+        self.path = path
+        self.field = field
+        self.message = message
+        super().__init__(f"{path}: {field}: {message}" if field else f"{path}: {message}")
+
+
+class ConfigError(SmtpHelpError, ValueError):
+    """A setting in the environment is missing, malformed or contradicts another."""
+
+    def __init__(self, name: str, message: str) -> None:
+        self.name = name
+        self.message = message
+        super().__init__(f"{name}: {message}")
+
+
+class InputError(SmtpHelpError, ValueError):
+    """User input cannot be read as asked (a bad probe target, a bad JSON line)."""
+
+
+class ProbeError(SmtpHelpError):
+    """The probe could not run at all."""
+
+
+class TargetNotAllowed(ProbeError, PermissionError):
+    """The SSRF guard refused the host, port or resolved address."""
+
+
+class ProbeTimeout(ProbeError, TimeoutError):
+    """The whole-probe time budget ran out."""
+
+
+class StoreError(SmtpHelpError):
+    """State storage is unreachable or refused a write."""

@@ -1,0 +1,100 @@
+"""The data that flows through smtp-help: plain frozen dataclasses, no behaviour beyond conversion."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+__all__ = ["CauseMatch", "Diagnosis", "Facts", "Finding", "LintIssue", "TLS_MODES"]
+
+TLS_MODES = ("implicit", "starttls", "none")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Facts:
+    """What extraction read from a paste (after normalising and redacting it)."""
+
+    reply_codes: tuple[int, ...] = ()
+    enhanced_codes: tuple[str, ...] = ()
+    hosts: tuple[str, ...] = ()            # every SMTP-looking host name, first seen first
+    host: str | None = None                # the submission host the settings point at, if one stands out
+    port: int | None = None
+    tls_mode: str | None = None            # one of TLS_MODES, as configured in the paste
+    username: str | None = None            # never a secret: a mailbox address, "apikey", an AWS key id masked
+    username_form: str | None = None       # full_address | local_part | apikey | aws_key_id | empty | other
+    provider: str | None = None            # knowledge/providers id
+    client: str | None = None              # knowledge/clients id
+    language: str | None = None
+    sender_domain: str | None = None
+    secrets: tuple[str, ...] = ()          # kinds of secret that were redacted (e.g. "sendgrid_key")
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict, tuples as lists, empty values dropped."""
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items() if v not in (None, ())}
+
+
+@dataclass(frozen=True, kw_only=True)
+class CauseMatch:
+    """One ranked candidate cause with the evidence that put it there."""
+
+    id: str
+    confidence: float
+    evidence: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
+class LintIssue:
+    """A contradiction found in settings alone (no error needed)."""
+
+    id: str          # knowledge/lint rule id
+    cause: str       # taxonomy id it points to
+    message: str     # rendered sentence, already specific to the paste
+
+
+@dataclass(frozen=True, kw_only=True)
+class Finding:
+    """A live-probe observation mapped to a taxonomy cause."""
+
+    cause: str
+    detail: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class Diagnosis:
+    """Everything every front end renders: Slack blocks, terminal text and --json are views of this."""
+
+    is_smtp: bool
+    causes: tuple[CauseMatch, ...]
+    facts: Facts
+    lint: tuple[LintIssue, ...] = ()
+    findings: tuple[Finding, ...] = ()
+    ambiguity: str | None = None           # why the text cannot decide between the top causes, and what decides
+    probe: Any = None                      # bot.probe ProbeReport when a live probe ran
+    text: str = field(default="", repr=False)  # the normalised, redacted paste (safe to echo after escaping)
+
+    @property
+    def top(self) -> CauseMatch | None:
+        """The best cause, if any."""
+        return self.causes[0] if self.causes else None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The CLI's --json object (see README)."""
+        out: dict[str, Any] = {
+            "is_smtp": self.is_smtp,
+            "causes": [{"id": c.id, "confidence": round(c.confidence, 3), "evidence": list(c.evidence)}
+                       for c in self.causes],
+            "provider": self.facts.provider,
+            "client": self.facts.client,
+            "facts": self.facts.to_dict(),
+        }
+        if self.lint:
+            out["lint"] = [{"id": i.id, "cause": i.cause, "message": i.message} for i in self.lint]
+        if self.findings:
+            out["findings"] = [{"cause": f.cause, "detail": f.detail} for f in self.findings]
+        if self.ambiguity:
+            out["ambiguity"] = self.ambiguity
+        if self.facts.secrets:
+            out["secrets_redacted"] = list(self.facts.secrets)
+        if self.probe is not None and hasattr(self.probe, "to_dict"):
+            out["probe"] = self.probe.to_dict()
+        return out

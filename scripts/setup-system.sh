@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Install the Debian packages the integration suites need, once. Idempotent and quiet when all are present.
+# The services are not left running: the tests start their own instances on loopback with their own config.
+set -euo pipefail
+PACKAGES=(postfix dovecot-core postgresql redis-server swaks apache2-utils)
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+echo "installing Debian packages: ${missing[*]}"
+echo "postfix postfix/main_mailer_type select No configuration" | $SUDO debconf-set-selections
+$SUDO apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+# Debian starts what it installs where it can; the tests want the ports and data dirs to themselves.
+for s in postfix dovecot postgresql redis-server; do $SUDO service "$s" stop >/dev/null 2>&1 || true; done
