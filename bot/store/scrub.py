@@ -15,7 +15,7 @@ __all__ = ["scrub"]
 _FALLBACK = (
     # KEY=value / KEY: value where the key names a secret (MAIL_PASSWORD=..., "smtp_pass": "...")
     re.compile(r"""(?i)(\b[\w.-]*(?:pass(?:word|wd)?|pwd|pw|secret|token|api[_-]?key)[\w.-]*["']?\s*[:=]\s*["']?)"""
-               r"""([^\s"',;]+)"""),
+               r"""(?!\[REDACTED)([^\s"',;]+)"""),
     # Slack tokens, bearer/basic credentials, URL userinfo
     re.compile(r"(xox[abposr]-|xapp-)([\w-]+)"),
     re.compile(r"(?i)(\b(?:bearer|basic)\s+)([\w.~+/=-]{8,})"),

@@ -18,8 +18,6 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import case, delete, event, func, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -79,6 +77,9 @@ def async_url(raw: str) -> URL:
 
 def _migrate(conn: Connection) -> None:
     """Bring the schema to head on this connection (called through run_sync)."""
+    from alembic import command  # noqa: PLC0415 - imported after its loggers are quietened (module top)
+    from alembic.config import Config  # noqa: PLC0415
+
     if conn.dialect.name == "postgresql":
         conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": PG_MIGRATION_LOCK})
     cfg = Config()
