@@ -1,0 +1,387 @@
+"""One port, from TCP connect to QUIT: the only module that catches aiosmtplib, ssl and OSError errors.
+
+`probe_port()` connects to an address that the SSRF guard has already checked (never to a name, so there is
+no second resolution), keeps the host name for SNI and certificate checks, and returns a PortResult: a failed
+port is a result, not an exception. It reads the greeting, sends EHLO, upgrades with STARTTLS where the port
+expects it (or speaks TLS from the first byte on 465), sends EHLO again, lists AUTH mechanisms and QUITs.
+It never sends MAIL, RCPT, DATA, VRFY or EXPN; AUTH only when credentials are given, and only over TLS.
+
+When the verifying handshake fails, a second connection with a non-verifying context reads the certificate
+and the rest of the session, so the report can say what is wrong with the certificate *and* what the server
+offers. Wrong-mode checks cost a second connection too, and only on the failure path: a TLS error on 465 is
+followed by a plaintext read (plaintext greeting on 465?), a silent 587 by a TLS handshake (TLS on 587?).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import errno
+import socket
+import ssl
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import aiosmtplib
+from aiosmtplib import (
+    SMTPAuthenticationError,
+    SMTPConnectResponseError,
+    SMTPException,
+    SMTPResponseException,
+    SMTPServerDisconnected,
+    SMTPTimeoutError,
+)
+
+from bot.probe.report import AuthResult, CertInfo, PortResult, clean_text
+from bot.probe.targets import IPAddress
+from bot.probe.tls import parse_certificate
+
+__all__ = ["DEFAULT_EHLO_NAME", "StepTimeouts", "budget_cut", "new_progress", "probe_port"]
+
+# A fixed, public-looking EHLO name: aiosmtplib would otherwise send socket.getfqdn() (security.md S13).
+DEFAULT_EHLO_NAME = "probe.smtp-help.invalid"
+_UNREACHABLE = {errno.ENETUNREACH, errno.EHOSTUNREACH, errno.EADDRNOTAVAIL, errno.ENETDOWN, errno.EHOSTDOWN}
+
+
+@dataclass(frozen=True, kw_only=True)
+class StepTimeouts:
+    """Per-step time-outs in seconds (security.md §4.2); the whole-probe budget is run_probe's."""
+
+    connect: float = 5.0
+    step: float = 10.0        # greeting, EHLO, STARTTLS, TLS handshake, AUTH, QUIT: each
+
+
+@dataclass
+class _Acc:
+    """What a session has seen so far; survives cancellation so a budget cut still reports progress."""
+
+    port: int
+    expected_tls: str
+    address: str
+    status: str = "error"
+    tls: str = "none"
+    stage: str | None = "connect"
+    connect_ms: float | None = None
+    greeting_code: int | None = None
+    greeting_text: str | None = None
+    greeting_ms: float | None = None
+    extensions: dict[str, str] = field(default_factory=dict)
+    extensions_tls: dict[str, str] = field(default_factory=dict)
+    auth_before_tls: tuple[str, ...] = ()
+    auth_after_tls: tuple[str, ...] = ()
+    tls_version: str | None = None
+    tls_cipher: str | None = None
+    cert: CertInfo | None = None
+    wrong_mode: str | None = None
+    error: str | None = None
+    auth: AuthResult | None = None
+
+    def result(self) -> PortResult:
+        return PortResult(
+            port=self.port, status=self.status, tls=self.tls, expected_tls=self.expected_tls,
+            address=self.address, connect_ms=self.connect_ms, greeting_code=self.greeting_code,
+            greeting_text=self.greeting_text, greeting_ms=self.greeting_ms, extensions=self.extensions,
+            extensions_tls=self.extensions_tls, auth_before_tls=self.auth_before_tls,
+            auth_after_tls=self.auth_after_tls, tls_version=self.tls_version, tls_cipher=self.tls_cipher,
+            cert=self.cert, wrong_mode=self.wrong_mode, stage=None if self.status == "ok" else self.stage,
+            error=self.error, auth=self.auth,
+        )
+
+
+def _ms(since: float) -> float:
+    return round((time.monotonic() - since) * 1000, 1)
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+async def _tcp_connect(address: str, port: int, timeout: float) -> socket.socket:
+    """A connected non-blocking socket to exactly this address (no name resolution anywhere)."""
+    family = socket.AF_INET6 if ":" in address else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setblocking(False)
+    try:
+        async with asyncio.timeout(timeout):
+            await asyncio.get_running_loop().sock_connect(sock, (address, port))
+    except BaseException:
+        sock.close()
+        raise
+    return sock
+
+
+def _connect_failure(acc: _Acc, exc: BaseException) -> None:
+    acc.stage = "connect"
+    if isinstance(exc, TimeoutError):
+        acc.status, acc.error = "timeout", "no answer to the TCP connection (dropped or filtered)"
+    elif isinstance(exc, ConnectionRefusedError):
+        acc.status, acc.error = "refused", "connection refused (nothing listens on this port)"
+    elif isinstance(exc, OSError) and exc.errno in _UNREACHABLE:
+        acc.status, acc.error = "unreachable", clean_text(exc.strerror or str(exc), 120)
+    else:
+        acc.status, acc.error = "error", clean_text(str(exc) or type(exc).__name__, 120)
+
+
+def _tls_facts(acc: _Acc, smtp: aiosmtplib.SMTP, host: str, *, trusted: bool, error: str | None) -> None:
+    obj: Any = smtp.get_transport_info("ssl_object")
+    if obj is None:
+        return
+    acc.tls_version = obj.version()
+    cipher = obj.cipher()
+    acc.tls_cipher = cipher[0] if cipher else None
+    der = obj.getpeercert(binary_form=True)
+    if der:
+        acc.cert = parse_certificate(der, host=host, now=_now(), trusted=trusted, error=error)
+
+
+def _verify_error(exc: BaseException) -> ssl.SSLCertVerificationError | None:
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, ssl.SSLCertVerificationError):
+            return seen
+        seen = seen.__cause__ or seen.__context__
+    return None
+
+
+def _ssl_error(exc: BaseException) -> ssl.SSLError | None:
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, ssl.SSLError):
+            return seen
+        seen = seen.__cause__ or seen.__context__
+    return None
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, SMTPResponseException):
+        return clean_text(f"{exc.code} {exc.message}", 200)
+    if (verr := _verify_error(exc)) is not None:
+        return clean_text(f"certificate not accepted: {verr.verify_message}", 200)
+    if (serr := _ssl_error(exc)) is not None:
+        return clean_text(f"TLS error: {serr.reason or serr}", 200)
+    return clean_text(str(exc) or type(exc).__name__, 200)
+
+
+class _CertRejected(Exception):
+    """The verifying handshake refused the certificate; carries the verifier's reason."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+async def _session(acc: _Acc, open_sock: Callable[[], Awaitable[socket.socket]], *, host: str, implicit: bool,
+                   ctx: ssl.SSLContext, trusted: bool, cert_error: str | None, t: StepTimeouts,
+                   ehlo_name: str, credentials: tuple[str, str] | None) -> None:
+    """Run the session on a fresh connection, filling `acc`. Raises _CertRejected when verification fails."""
+    started = time.monotonic()
+    acc.stage = "connect"
+    sock = await open_sock()
+    acc.connect_ms = _ms(started)
+    smtp = aiosmtplib.SMTP(hostname=host, sock=sock, use_tls=implicit, start_tls=False, tls_context=ctx,
+                           local_hostname=ehlo_name, timeout=t.step)
+    try:
+        acc.stage = "tls" if implicit else "greeting"
+        t_greet = time.monotonic()
+        try:
+            greeting = await smtp.connect()
+        except SMTPConnectResponseError as exc:
+            acc.stage = "greeting"
+            acc.greeting_code, acc.greeting_text = exc.code, clean_text(exc.message)
+            acc.greeting_ms = _ms(t_greet)
+            acc.status, acc.error = "error", clean_text(f"greeting {exc.code} {exc.message}", 200)
+            return
+        except SMTPTimeoutError as exc:
+            if implicit and not isinstance(exc.__cause__, SMTPTimeoutError):
+                acc.stage = "tls"
+            else:
+                acc.stage = "greeting"
+            acc.status = "timeout"
+            acc.error = ("no TLS handshake within the time-out" if acc.stage == "tls"
+                         else "connected, but no greeting within the time-out")
+            return
+        except SMTPException as exc:
+            if (verr := _verify_error(exc)) is not None and trusted:
+                raise _CertRejected(clean_text(verr.verify_message or str(verr), 200)) from exc
+            acc.status, acc.error = "error", _describe(exc)
+            if implicit and _ssl_error(exc) is not None:
+                acc.stage = "tls"
+            elif implicit and isinstance(exc.__cause__, SMTPServerDisconnected):
+                acc.stage = "tls"
+            else:
+                acc.stage = "greeting"
+            return
+        acc.greeting_ms = _ms(t_greet)
+        acc.greeting_code, acc.greeting_text = greeting.code, clean_text(greeting.message)
+        if implicit:
+            acc.tls = "implicit"
+            _tls_facts(acc, smtp, host, trusted=trusted, error=cert_error)
+        acc.stage = "ehlo"
+        await smtp.ehlo()
+        acc.extensions = {k: clean_text(v, 100) for k, v in list(smtp.esmtp_extensions.items())[:40]}
+        acc.auth_before_tls = tuple(clean_text(m, 40).upper() for m in smtp.server_auth_methods[:20])
+        if not implicit and smtp.supports_extension("starttls"):
+            acc.stage = "starttls"
+            try:
+                await smtp.starttls(server_hostname=host, tls_context=ctx)
+            except ssl.SSLCertVerificationError as exc:
+                if trusted:
+                    raise _CertRejected(clean_text(exc.verify_message or str(exc), 200)) from exc
+                raise
+            acc.tls = "starttls"
+            _tls_facts(acc, smtp, host, trusted=trusted, error=cert_error)
+            acc.stage = "ehlo"
+            await smtp.ehlo()
+            acc.extensions_tls = {k: clean_text(v, 100) for k, v in list(smtp.esmtp_extensions.items())[:40]}
+            acc.auth_after_tls = tuple(clean_text(m, 40).upper() for m in smtp.server_auth_methods[:20])
+        acc.status, acc.stage = "ok", None
+        if credentials is not None:
+            await _auth(acc, smtp, credentials)
+        try:
+            await smtp.quit(timeout=t.step)
+        except (SMTPException, OSError):
+            pass  # the answer to QUIT changes nothing in the report
+    except _CertRejected:
+        raise
+    except SMTPResponseException as exc:
+        acc.status, acc.error = "error", _describe(exc)
+    except (SMTPException, ssl.SSLError, OSError) as exc:
+        acc.status = "timeout" if isinstance(exc, TimeoutError) else "error"
+        acc.error = _describe(exc)
+    finally:
+        smtp.close()
+        sock.close()
+
+
+async def _auth(acc: _Acc, smtp: aiosmtplib.SMTP, credentials: tuple[str, str]) -> None:
+    """AUTH with out-of-band credentials, over TLS only; nothing of the secret is kept or logged."""
+    if acc.tls == "none":
+        acc.auth = AuthResult(ok=False, text="not attempted: the connection is not encrypted")
+        return
+    if not smtp.server_auth_methods:
+        acc.auth = AuthResult(ok=False, text="not attempted: the server offers no AUTH mechanism")
+        return
+    acc.stage = "auth"
+    user, password = credentials
+    try:
+        response = await smtp.login(user, password)
+        acc.auth = AuthResult(ok=True, code=response.code, text=clean_text(response.message, 200))
+    except SMTPAuthenticationError as exc:
+        acc.auth = AuthResult(ok=False, code=exc.code, text=clean_text(exc.message, 200))
+    except SMTPResponseException as exc:
+        acc.auth = AuthResult(ok=False, code=exc.code, text=clean_text(exc.message, 200))
+    except SMTPException as exc:
+        acc.auth = AuthResult(ok=False, text=clean_text(str(exc), 200))
+    acc.stage = None
+
+
+async def _plaintext_greeting(open_sock: Callable[[], Awaitable[socket.socket]], timeout: float) -> str | None:
+    """The first line a server sends unprompted, if it sends one within the time-out."""
+    try:
+        sock = await open_sock()
+    except (OSError, TimeoutError):
+        return None
+    try:
+        reader, writer = await asyncio.open_connection(sock=sock, limit=1024)
+        try:
+            async with asyncio.timeout(timeout):
+                line = await reader.readline()
+        finally:
+            writer.close()
+        return clean_text(line, 200) or None
+    except (OSError, TimeoutError, ValueError, asyncio.LimitOverrunError, asyncio.IncompleteReadError):
+        return None
+    finally:
+        sock.close()
+
+
+async def _speaks_tls(open_sock: Callable[[], Awaitable[socket.socket]], host: str, ctx: ssl.SSLContext,
+                      timeout: float) -> bool:
+    """True if a TLS handshake succeeds straight away (implicit TLS where STARTTLS was expected)."""
+    try:
+        sock = await open_sock()
+    except (OSError, TimeoutError):
+        return False
+    try:
+        async with asyncio.timeout(timeout):
+            _reader, writer = await asyncio.open_connection(sock=sock, ssl=ctx, server_hostname=host,
+                                                            ssl_handshake_timeout=timeout)
+        writer.close()
+        return True
+    except (OSError, TimeoutError, ssl.SSLError):
+        return False
+    finally:
+        sock.close()
+
+
+async def probe_port(*, host: str, address: IPAddress, port: int, connect_port: int | None = None,
+                     implicit: bool, contexts: tuple[ssl.SSLContext, ssl.SSLContext],
+                     timeouts: StepTimeouts = StepTimeouts(), ehlo_name: str = DEFAULT_EHLO_NAME,
+                     credentials: tuple[str, str] | None = None, acc: Any = None) -> PortResult:
+    """Probe one port of one checked address; never raises for anything the server or network does.
+
+    `port` is the submission port reported; `connect_port` the TCP port actually dialled (the lab maps
+    465 to a high port, say). `contexts` is (verifying, non-verifying) from tls.client_contexts().
+    Pass `acc=new_progress(...)` to read partial progress if the caller cancels this coroutine.
+    """
+    state: _Acc = acc if acc is not None else new_progress(port=port, address=address, implicit=implicit)
+    addr, dial = str(address), connect_port or port
+
+    async def open_sock() -> socket.socket:
+        return await _tcp_connect(addr, dial, timeouts.connect)
+
+    verify_ctx, insecure_ctx = contexts
+    try:
+        try:
+            await _session(state, open_sock, host=host, implicit=implicit, ctx=verify_ctx, trusted=True,
+                           cert_error=None, t=timeouts, ehlo_name=ehlo_name, credentials=credentials)
+        except _CertRejected as rejected:
+            # Second look without verification, to report the certificate and what the server offers.
+            # Credentials are never sent over a connection whose certificate we did not trust.
+            fresh = new_progress(port=port, address=address, implicit=implicit)
+            fresh.connect_ms = state.connect_ms
+            await _session(fresh, open_sock, host=host, implicit=implicit, ctx=insecure_ctx, trusted=False,
+                           cert_error=rejected.reason, t=timeouts, ehlo_name=ehlo_name, credentials=None)
+            fresh.status, fresh.stage = "error", "tls"
+            fresh.error = f"certificate not accepted: {rejected.reason}"
+            if fresh.cert is None:
+                fresh.cert = CertInfo(trusted=False, error=rejected.reason)
+            if credentials is not None:
+                fresh.auth = AuthResult(ok=False, text="not attempted: the certificate is not trusted")
+            _copy(fresh, state)
+    except (OSError, TimeoutError) as exc:
+        _connect_failure(state, exc)
+        return state.result()
+    if implicit and state.status == "error" and state.stage == "tls" and state.tls == "none":
+        line = await _plaintext_greeting(open_sock, timeouts.step)
+        if line and line[:3].isdigit():
+            state.wrong_mode = "plaintext_on_implicit"
+            state.greeting_code, state.greeting_text = int(line[:3]), line
+            state.error = "the server greets in plaintext: this port does not speak implicit TLS"
+    elif not implicit and state.status == "timeout" and state.stage == "greeting":
+        if await _speaks_tls(open_sock, host, insecure_ctx, timeouts.step):
+            state.wrong_mode = "tls_on_starttls_port"
+            state.status = "error"
+            state.error = "the server expects TLS from the first byte (implicit TLS), not STARTTLS"
+    return state.result()
+
+
+def new_progress(*, port: int, address: IPAddress, implicit: bool) -> _Acc:
+    """An empty progress record for probe_port(acc=...)."""
+    return _Acc(port=port, expected_tls="implicit" if implicit else "starttls", address=str(address))
+
+
+def _copy(src: _Acc, dst: _Acc) -> None:
+    for name in src.__dataclass_fields__:
+        setattr(dst, name, getattr(src, name))
+
+
+def budget_cut(acc: Any) -> PortResult:
+    """The PortResult for a probe the whole-probe budget cancelled, from the progress it had made."""
+    state: _Acc = acc
+    if state.status != "ok":
+        state.status = "timeout"
+        state.error = f"the probe's time budget ran out during {state.stage or 'the session'}"
+    return state.result()

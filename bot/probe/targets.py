@@ -1,0 +1,242 @@
+"""Probe targets, read and checked before any packet leaves: pure functions, no I/O.
+
+`parse_target("smtp.gmail.com:587")` reads HOST[:PORT], `[v6]:PORT`, bare IP literals, IDN names and
+`smtp://` / `smtps://` URLs (user:password in a URL is dropped and shown as `***`). `check_port()` holds the
+production port allow-list, `address_refusal()` is the SSRF guard for resolved addresses (research/security.md
+§1.2: an explicit CIDR list, and `is_global`, and `2000::/3` for IPv6; an operator allow-list may open ranges).
+Errors: InputError for text that is not a target, TargetNotAllowed for a target the guard refuses.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+import idna
+
+from bot.errors import InputError, TargetNotAllowed
+
+__all__ = [
+    "ALLOWED_PORTS",
+    "BLOCKED_NETWORKS",
+    "IMPLICIT_TLS_PORTS",
+    "IPAddress",
+    "Network",
+    "SUBMISSION_PORTS",
+    "Target",
+    "address_refusal",
+    "check_addresses",
+    "check_port",
+    "expected_tls",
+    "parse_target",
+]
+
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+SUBMISSION_PORTS: tuple[int, ...] = (25, 465, 587, 2525)
+ALLOWED_PORTS: frozenset[int] = frozenset(SUBMISSION_PORTS)
+IMPLICIT_TLS_PORTS: frozenset[int] = frozenset({465})
+MAX_INPUT_LEN = 1000
+MAX_NAME_LEN = 253
+URL_SCHEMES = {"smtp": None, "smtps": 465, "submission": 587, "submissions": 465}
+
+# research/security.md §1.2, row by row. Python's own predicates drift between patch releases (§1.3),
+# so this list is what decides; is_global is an extra net underneath it.
+BLOCKED_NETWORKS: tuple[Network, ...] = tuple(ipaddress.ip_network(n) for n in (
+    "0.0.0.0/8", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "127.0.0.0/8",
+    "169.254.0.0/16", "192.0.0.0/24", "192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24",
+    "192.88.99.0/24", "198.18.0.0/15", "224.0.0.0/4", "240.0.0.0/4",
+    "::/128", "::1/128", "::ffff:0:0/96", "::/96", "64:ff9b::/96", "64:ff9b:1::/48", "100::/64",
+    "2001::/23", "2001:db8::/32", "3fff::/20", "2002::/16", "fc00::/7", "fe80::/10", "fec0::/10", "ff00::/8",
+))
+_GLOBAL_UNICAST_V6 = ipaddress.ip_network("2000::/3")
+
+# Names that are internal by design (security.md S7); refusing by address is still the real control.
+_DENIED_SUFFIXES = (".localhost", ".local", ".internal", ".home.arpa", ".localdomain", ".lan", ".intranet")
+_DENIED_NAMES = frozenset({"localhost", "localhost.localdomain", "ip6-localhost", "ip6-loopback"})
+_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Target:
+    """A probe target as understood from the user's text."""
+
+    host: str                     # ASCII: lower case, xn-- for IDN, no trailing dot; or an IP literal
+    port: int | None = None       # None: probe every submission port
+    ip: IPAddress | None = None   # set when the host is an IP literal
+    display: str = ""             # what to echo back: Unicode name, credentials replaced by ***
+    implicit_tls: bool | None = None  # smtps:// says implicit TLS; None when the text does not say
+    had_credentials: bool = False
+
+    @property
+    def ports(self) -> tuple[int, ...]:
+        """The ports to probe: the one given, or all submission ports."""
+        return (self.port,) if self.port is not None else SUBMISSION_PORTS
+
+
+def _port(raw: str) -> int:
+    if not raw.isdigit():
+        raise InputError(f"port {raw[:20]!r} is not a number (use HOST:PORT, e.g. smtp.example.com:587)")
+    value = int(raw)
+    if not 1 <= value <= 65535:
+        raise InputError(f"port {value} is out of range (1-65535)")
+    return value
+
+
+def _host(raw: str) -> tuple[str, IPAddress | None, str]:
+    """(ASCII host, IP if literal, display form) or InputError/TargetNotAllowed."""
+    text = raw.strip().rstrip(".")
+    if text.startswith("[") and text.endswith("]"):
+        text = text[1:-1]
+    if not text:
+        raise InputError("no host name given")
+    if "%" in text:
+        raise InputError("scoped IPv6 addresses (with %zone) cannot be probed")
+    try:
+        ip = ipaddress.ip_address(text)
+    except ValueError:
+        ip = None
+    if ip is not None:
+        return str(ip), ip, str(ip)
+    if ":" in text:
+        raise InputError(f"{text[:60]!r} is not a valid IPv6 address")
+    if len(text) > MAX_NAME_LEN:
+        raise InputError(f"host name is {len(text)} characters long; DNS names are at most {MAX_NAME_LEN}")
+    try:
+        ascii_name = idna.encode(text, uts46=True).decode("ascii").lower()
+    except (idna.IDNAError, UnicodeError, ValueError):
+        raise InputError(f"{text[:60]!r} is not a valid host name") from None
+    if len(ascii_name) > MAX_NAME_LEN:
+        raise InputError(f"host name is {len(ascii_name)} characters long once encoded; the limit is 253")
+    labels = ascii_name.split(".")
+    if not all(_LABEL.match(label) for label in labels):
+        raise InputError(f"{text[:60]!r} is not a valid host name (letters, digits, hyphens and dots only)")
+    if labels[-1].isdigit() or re.fullmatch(r"0x[0-9a-f]+", labels[-1]):
+        # 127.1, 2130706433, 0x7f.1, 0177.0.0.1: the resolver would read these as addresses (security.md S2)
+        raise InputError(f"{text[:60]!r} is neither a host name nor an IP address in dotted form")
+    if ascii_name in _DENIED_NAMES or ascii_name.endswith(_DENIED_SUFFIXES):
+        raise TargetNotAllowed(f"{ascii_name} is an internal name and cannot be probed")
+    if len(labels) < 2:
+        raise TargetNotAllowed(f"{ascii_name!r} is a single-label (internal) name; give the full host name")
+    try:
+        display = idna.decode(ascii_name)
+    except (idna.IDNAError, UnicodeError):
+        display = ascii_name
+    return ascii_name, None, display
+
+
+def parse_target(text: str) -> Target:
+    """Read `HOST`, `HOST:PORT`, `[V6]:PORT`, an IP literal or an `smtp(s)://[user:pass@]host[:port]` URL.
+
+    The port is checked for shape only (1-65535); whether it may be probed is `check_port()`'s business.
+    """
+    raw = (text or "").strip()
+    if not raw:
+        raise InputError("no target given (expected HOST[:PORT], e.g. smtp.gmail.com:587)")
+    if len(raw) > MAX_INPUT_LEN:
+        raise InputError(f"target is {len(raw)} characters long; that is not a host name")
+    if _CONTROL.search(raw) or any(c.isspace() for c in raw):
+        raise InputError("target contains spaces or control characters")
+    if "://" in raw:
+        return _parse_url(raw)
+    if "@" in raw:
+        raise InputError("that looks like an e-mail address; give the SMTP server's host name "
+                         "(e.g. smtp.gmail.com), or pass the domain as --sender-domain")
+    if raw.startswith("["):
+        end = raw.find("]")
+        if end < 0:
+            raise InputError("unclosed '[' in IPv6 address")
+        rest = raw[end + 1:]
+        if rest and not rest.startswith(":"):
+            raise InputError("expected ':PORT' after ']'")
+        host, ip, display = _host(raw[: end + 1])
+        port = _port(rest[1:]) if rest else None
+        return Target(host=host, ip=ip, port=port, display=f"[{display}]" + (f":{port}" if port else ""))
+    if raw.count(":") >= 2:
+        host, ip, display = _host(raw)
+        return Target(host=host, ip=ip, display=display)
+    name, sep, port_text = raw.partition(":")
+    port = _port(port_text) if sep else None
+    host, ip, display = _host(name)
+    return Target(host=host, ip=ip, port=port, display=display + (f":{port}" if port else ""))
+
+
+def _parse_url(raw: str) -> Target:
+    scheme, _, rest = raw.partition("://")
+    scheme = scheme.lower()
+    if scheme not in URL_SCHEMES:
+        raise InputError(f"only smtp:// and smtps:// URLs can be probed, not {scheme[:20]}://")
+    # Cut at the last '@' before anything else: a password may hold '/', '?' or '#', and none of it
+    # may ever reach an error message.
+    had_credentials = "@" in rest
+    after = rest.rpartition("@")[2]
+    hostport = after.split("/", 1)[0].split("?", 1)[0].split("#", 1)[0]
+    display_prefix = f"{scheme}://" + ("***@" if had_credentials else "")
+    try:
+        parts = urlsplit(f"{scheme}://{hostport}")
+        url_port = parts.port
+    except ValueError:
+        port_text = hostport.rpartition(":")[2] if ":" in hostport else ""
+        _port(port_text)  # raises a readable InputError for 'abc', 0, 70000
+        raise InputError(f"cannot read the URL {display_prefix}{hostport[:60]}") from None
+    if url_port == 0:
+        raise InputError("port 0 is out of range (1-65535)")
+    host, ip, display = _host(parts.hostname or "")
+    port = url_port or URL_SCHEMES[scheme]
+    shown = f"[{display}]" if ip is not None and ip.version == 6 else display
+    return Target(host=host, ip=ip, port=port,
+                  display=display_prefix + shown + (f":{url_port}" if url_port else ""),
+                  implicit_tls=scheme in ("smtps", "submissions") or None, had_credentials=had_credentials)
+
+
+def check_port(port: int, *, extra_ports: Iterable[int] = ()) -> int:
+    """Return the port if it may be probed, else raise TargetNotAllowed (allow-list: 25, 465, 587, 2525).
+
+    `extra_ports` exists for tests and the lab; production code never passes it.
+    """
+    if not 1 <= port <= 65535:
+        raise InputError(f"port {port} is out of range (1-65535)")
+    if port not in ALLOWED_PORTS and port not in set(extra_ports):
+        allowed = ", ".join(str(p) for p in SUBMISSION_PORTS)
+        raise TargetNotAllowed(f"port {port} is not an SMTP submission port (allowed: {allowed})")
+    return port
+
+
+def expected_tls(port: int) -> str:
+    """'implicit' on 465, 'starttls' on the other submission ports."""
+    return "implicit" if port in IMPLICIT_TLS_PORTS else "starttls"
+
+
+def address_refusal(ip: IPAddress, *, allow_networks: Sequence[Network] = ()) -> str | None:
+    """Why the address may not be probed, or None if it may.
+
+    An operator's allow-list (PROBE_ALLOW_NETWORKS) wins over the block list, but only for addresses of the
+    same family written in that form: allowing 127.0.0.0/8 does not allow ::ffff:127.0.0.1.
+    """
+    for net in allow_networks:
+        if ip.version == net.version and ip in net:
+            return None
+    for net in BLOCKED_NETWORKS:
+        if ip.version == net.version and ip in net:
+            return f"non-public address range ({'IPv6' if ip.version == 6 else 'IPv4'} special-purpose)"
+    if not ip.is_global or ip.is_multicast:
+        return "non-public address"
+    if ip.version == 6 and ip not in _GLOBAL_UNICAST_V6:
+        return "IPv6 address outside global unicast (2000::/3)"
+    return None
+
+
+def check_addresses(host: str, addresses: Sequence[IPAddress], *,
+                    allow_networks: Sequence[Network] = ()) -> None:
+    """Raise TargetNotAllowed if any address is refused (all must pass: security.md S3).
+
+    The message never says what the name resolved to (S11), so the bot is not a DNS oracle.
+    """
+    for ip in addresses:
+        if address_refusal(ip, allow_networks=allow_networks):
+            raise TargetNotAllowed(f"target not allowed: {host} is or resolves to a non-public address")
