@@ -1,0 +1,92 @@
+"""`/smtp-help`: ack at once, then diagnose (or probe) in the background and answer privately.
+
+Sub-commands: `help`, `probe host[:port]`, `provider <id>`, `channel on|off`; no text opens a paste modal;
+anything else is a paste.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.render import blocks as bk
+from bot.render.escape import escape_mrkdwn
+from bot.slack import replies
+from bot.slack.listeners.probe import probe_report
+from bot.slack.services import Services
+from bot.slack.triage import Command, parse_command
+
+__all__ = ["COMMAND", "handle_command", "register"]
+
+COMMAND = "/smtp-help"
+
+
+def register(app: AsyncApp, services: Services) -> None:
+    """Wire `/smtp-help`."""
+
+    async def on_command(ack: AsyncAck, command: dict[str, Any], client: AsyncWebClient) -> None:
+        await handle_command(ack=ack, command=command, client=client, services=services)
+
+    app.command(COMMAND)(on_command)
+
+
+async def handle_command(*, ack: AsyncAck, command: Mapping[str, Any], client: AsyncWebClient,
+                         services: Services) -> None:
+    """Ack within Slack's 3 s with what is instant; start whatever is slow in the background."""
+    services.background.saw_request()
+    cmd = parse_command(str(command.get("text") or ""))
+    team_id, channel = str(command.get("team_id") or ""), str(command.get("channel_id") or "")
+    if cmd.kind == "help":
+        await ack(text="smtp-help usage", blocks=bk.help_blocks())
+    elif cmd.kind == "provider":
+        await ack(**_provider_answer(services, cmd.arg))
+    elif cmd.kind == "channel":
+        on = cmd.arg == "on"
+        await ack(text=("I will answer SMTP pastes in this channel by myself again." if on else
+                        "I will stay quiet in this channel unless someone mentions me or uses /smtp-help."))
+        services.background.spawn(services.store.set_channel_auto(team_id, channel, on), name="channel_auto")
+    elif cmd.kind == "modal":
+        await ack()
+        services.background.spawn(
+            client.views_open(trigger_id=command["trigger_id"], view=bk.paste_modal(channel_id=channel or None)),
+            name="views_open")
+    elif cmd.kind == "probe":
+        await ack(text=f"probing {escape_mrkdwn(cmd.arg)}…", blocks=bk.progress_blocks(cmd.arg))
+        services.background.spawn(_probe(services, command, cmd), name="command_probe")
+    else:
+        await ack()
+        services.background.spawn(_diagnose(services, command, cmd.arg), name="command_diagnose")
+
+
+def _provider_answer(services: Services, provider_id: str) -> dict[str, Any]:
+    providers = getattr(services.kb, "providers", {})
+    provider = providers.get(provider_id)
+    if provider is None:
+        known = ", ".join(f"`{escape_mrkdwn(p)}`" for p in sorted(providers)) or "none loaded"
+        return {"text": "Unknown provider",
+                "blocks": bk.message_blocks(f"I don't know `{escape_mrkdwn(provider_id)}`. Known: {known}.")}
+    return {"text": f"{getattr(provider, 'name', provider_id)} SMTP settings", "blocks": bk.provider_blocks(provider)}
+
+
+async def _diagnose(services: Services, command: Mapping[str, Any], text: str) -> None:
+    team_id, channel = str(command.get("team_id") or ""), str(command.get("channel_id") or "")
+    d = await replies.diagnose_soon(services, text)
+    ref = replies.new_ref() if d.is_smtp and d.top else None
+    if ref:
+        await replies.remember(services, team_id=team_id, channel=channel, ref=ref, d=d)
+    await replies.respond_to(services, command.get("response_url"), replies.answer(services, d, ref=ref))
+    await services.store.record_diagnosis(team_id=team_id, channel=channel,
+                                          cause_id=d.top.id if d.top and d.is_smtp else None, source="command")
+
+
+async def _probe(services: Services, command: Mapping[str, Any], cmd: Command) -> None:
+    blocks = await probe_report(services, team_id=str(command.get("team_id") or ""),
+                                user_id=str(command.get("user_id") or ""),
+                                channel=str(command.get("channel_id") or ""), target=cmd.arg)
+    await replies.respond_to(services, command.get("response_url"),
+                             {"text": f"probe of {escape_mrkdwn(cmd.arg)}", "blocks": blocks},
+                             replace_original=True)

@@ -1,0 +1,145 @@
+"""`smtp-help serve`: run the Slack app until SIGTERM.
+
+Socket Mode when SLACK_APP_TOKEN is set; otherwise HTTP on $PORT with bolt at POST /slack/events (and the
+OAuth install routes when SLACK_CLIENT_ID/SECRET are set). Both modes serve GET /healthz (the process is up)
+and GET /readyz (503 once draining). SIGTERM: readyz fails, background work (answers, probes) gets up to
+DRAIN_TIMEOUT_S to finish, then the server and connections close and the process exits 0.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response
+from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.request.async_request import AsyncBoltRequest
+
+from bot.errors import ConfigError
+from bot.settings import Settings
+from bot.slack.app import INSTALL_PATH, REDIRECT_PATH, build_app
+from bot.slack.services import DRAIN_TIMEOUT_S, Services, open_services
+
+__all__ = ["EVENTS_PATH", "ServerState", "add_arguments", "create_web_app", "run", "serve"]
+
+log = logging.getLogger(__name__)
+
+EVENTS_PATH = "/slack/events"
+MAX_BODY_BYTES = 1024 * 1024   # Slack payloads are far smaller; aiohttp answers 413 above this
+
+
+@dataclass
+class ServerState:
+    """Mutable process state the health endpoints report."""
+
+    draining: bool = False
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options of `smtp-help serve`."""
+    parser.add_argument("--host", default="0.0.0.0", help="address to listen on (default 0.0.0.0)")  # noqa: S104
+    parser.add_argument("--port", type=int, default=None, help="port to listen on (default $PORT or 3000)")
+
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    """Entry point from bot.cli: exit status 0 after a clean shutdown, 2 on configuration errors."""
+    if settings.slack_mode == "console":
+        raise ConfigError("SLACK_BOT_TOKEN", "is needed to serve Slack (with SLACK_SIGNING_SECRET for HTTP, or "
+                          "SLACK_APP_TOKEN for Socket Mode); without Slack credentials use `smtp-help console`")
+    return asyncio.run(serve(settings, host=args.host, port=args.port or settings.port))
+
+
+def create_web_app(app: AsyncApp, state: ServerState) -> web.Application:
+    """The aiohttp application: bolt at /slack/events, OAuth routes, /healthz and /readyz."""
+
+    async def events(request: web.Request) -> web.Response:
+        timestamp = request.headers.get("X-Slack-Request-Timestamp")
+        if timestamp is not None and not timestamp.strip().isdigit():
+            # bolt's SignatureVerifier would raise ValueError here and answer 500 with a traceback
+            return web.json_response({"error": "invalid X-Slack-Request-Timestamp"}, status=400)
+        bolt_req = AsyncBoltRequest(body=await request.text(), query=request.query_string,
+                                    headers=request.headers)  # type: ignore[arg-type]
+        return await to_aiohttp_response(await app.async_dispatch(bolt_req))
+
+    async def oauth(request: web.Request) -> web.Response:
+        flow = app.oauth_flow
+        if flow is None:
+            raise web.HTTPNotFound()
+        bolt_req = AsyncBoltRequest(body="", query=request.query_string,
+                                    headers=request.headers)  # type: ignore[arg-type]
+        handle = flow.handle_installation if request.path == INSTALL_PATH else flow.handle_callback
+        return await to_aiohttp_response(await handle(bolt_req))
+
+    async def healthz(_request: web.Request) -> web.Response:
+        return web.Response(text="ok")
+
+    async def readyz(_request: web.Request) -> web.Response:
+        return web.Response(status=503, text="draining") if state.draining else web.Response(text="ready")
+
+    web_app = web.Application(client_max_size=MAX_BODY_BYTES)
+    web_app.router.add_post(EVENTS_PATH, events)
+    web_app.router.add_get(INSTALL_PATH, oauth)
+    web_app.router.add_get(REDIRECT_PATH, oauth)
+    web_app.router.add_get("/healthz", healthz)
+    web_app.router.add_get("/readyz", readyz)
+    return web_app
+
+
+async def serve(settings: Settings, *, host: str, port: int, services: Services | None = None,
+                stop: asyncio.Event | None = None) -> int:
+    """Serve until SIGTERM/SIGINT (or `stop` is set), then drain and close."""
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        try:
+            loop.add_signal_handler(sig, stop.set)
+        except (NotImplementedError, RuntimeError):  # not the main thread (tests) or no signals here
+            pass
+    session = aiohttp.ClientSession()
+    runner: web.AppRunner | None = None
+    socket_handler: Any = None
+    try:
+        services = services or await open_services(settings)
+        if services.http is None:
+            services.http = session
+        app = build_app(settings, services)
+        state = ServerState()
+        runner = web.AppRunner(create_web_app(app, state), access_log=None, handle_signals=False)
+        await runner.setup()
+        try:
+            await web.TCPSite(runner, host, port).start()
+        except OSError as exc:
+            raise ConfigError("PORT", f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+        if settings.slack_mode == "socket":
+            socket_handler = AsyncSocketModeHandler(app, settings.slack_app_token)
+            await socket_handler.connect_async()
+            log.info("smtp-help connected in Socket Mode; health on http://%s:%s/healthz", host, port)
+        else:
+            log.info("smtp-help listening on http://%s:%s%s (%s mode)", host, port, EVENTS_PATH,
+                     settings.slack_mode)
+        await stop.wait()
+        log.info("shutting down: draining %d background task(s)", services.background.pending)
+        state.draining = True
+        if socket_handler is not None:
+            await socket_handler.close_async()
+            socket_handler = None
+        cancelled = await services.background.drain(DRAIN_TIMEOUT_S)
+        if cancelled:
+            log.warning("cancelled %d background task(s) still running at the drain deadline", cancelled)
+        return 0
+    finally:
+        if socket_handler is not None:
+            await socket_handler.close_async()
+        if runner is not None:
+            await runner.cleanup()
+        if services is not None:
+            await services.background.drain(5.0)
+            await services.close()
+        await session.close()

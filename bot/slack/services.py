@@ -1,0 +1,120 @@
+"""What the Slack app needs from the rest of smtp-help, in one container that tests can fill with fakes.
+
+`Services` holds the knowledge base, the store, the probe runner and the diagnosis functions, plus `Background`:
+the one place slow work (diagnoses, probes, thread fetches, Web API posts) is started after a listener has acked,
+so Slack's 3-second limit never waits on it, and so a SIGTERM can drain it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable, Coroutine
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot.model import Diagnosis
+from bot.settings import Settings
+
+__all__ = ["ACK_PRIORITY_WINDOW_S", "Background", "Services", "open_services"]
+
+log = logging.getLogger(__name__)
+
+# CPU work after an ack waits until no request has arrived for this long (bounded by MAX_DEFER_S), so a burst
+# of commands is acked first and diagnosed right after: acks are what Slack times, answers have 30 minutes.
+ACK_PRIORITY_WINDOW_S = 0.005
+MAX_DEFER_S = 2.0
+DRAIN_TIMEOUT_S = 25.0  # Heroku gives 30 s between SIGTERM and SIGKILL
+
+
+class Background:
+    """Tasks started after an ack: tracked (never garbage-collected mid-flight), logged on failure, drainable."""
+
+    def __init__(self, *, clock: Callable[[], float] = time.monotonic) -> None:
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._clock = clock
+        self._last_request = 0.0
+        self.accepting = True
+
+    def saw_request(self) -> None:
+        """Note that a request from Slack arrived (the ack path calls this)."""
+        self._last_request = self._clock()
+
+    async def quiet(self) -> None:
+        """Wait until acks are not queued behind us: no request in the last ACK_PRIORITY_WINDOW_S seconds."""
+        deadline = self._clock() + MAX_DEFER_S
+        while self._clock() - self._last_request < ACK_PRIORITY_WINDOW_S and self._clock() < deadline:
+            await asyncio.sleep(ACK_PRIORITY_WINDOW_S)
+
+    def spawn(self, coro: Coroutine[Any, Any, Any], *, name: str) -> asyncio.Task[Any]:
+        """Run `coro` in the background; exceptions are logged with the task name, never lost."""
+        task = asyncio.get_running_loop().create_task(self._guard(coro, name), name=name)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    @staticmethod
+    async def _guard(coro: Awaitable[Any], name: str) -> None:
+        try:
+            await coro
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("background task %s failed", name)
+
+    @property
+    def pending(self) -> int:
+        """How many background tasks are still running."""
+        return len(self._tasks)
+
+    async def drain(self, timeout_s: float = DRAIN_TIMEOUT_S) -> int:
+        """Stop taking work and wait for running tasks; cancel what is left after timeout_s. Returns cancelled."""
+        self.accepting = False
+        if not self._tasks:
+            return 0
+        _done, left = await asyncio.wait(set(self._tasks), timeout=timeout_s)
+        for task in left:
+            task.cancel()
+        return len(left)
+
+
+@dataclass(kw_only=True)
+class Services:
+    """Everything listeners call besides Slack itself. Build with `open_services`, or by hand in tests."""
+
+    settings: Settings
+    kb: Any                                   # bot.kb.KnowledgeBase
+    store: Any                                # bot.store.Store
+    probe: Any                                # bot.store.ProbeRunner: async run(target, **kw) -> dict
+    diagnose: Callable[..., Diagnosis]        # bot.diagnose.diagnose(text, *, kb, probe=None)
+    fix_text: Callable[..., str]              # bot.render.fix.fix_text(diagnosis, kb, cause_id, *, mrkdwn)
+    background: Background = field(default_factory=Background)
+    http: Any = None                          # shared aiohttp.ClientSession for the Web API and response_url
+    clock: Callable[[], float] = time.time
+
+    def run_diagnosis(self, text: str) -> Diagnosis:
+        """Diagnose a paste against this app's knowledge base."""
+        return self.diagnose(text, kb=self.kb)
+
+    async def close(self) -> None:
+        """Release the probe runner and the store."""
+        for closer in (getattr(self.probe, "close", None), getattr(self.store, "close", None)):
+            if closer is not None:
+                try:
+                    await closer()
+                except Exception:
+                    log.exception("closing %r failed", closer)
+
+
+async def open_services(settings: Settings) -> Services:
+    """The production wiring: knowledge base from settings.knowledge_dir, the configured store and probe runner."""
+    from bot.diagnose import diagnose  # noqa: PLC0415 - heavy imports only when serving
+    from bot.kb import load_knowledge_base  # noqa: PLC0415
+    from bot.render.fix import fix_text  # noqa: PLC0415
+    from bot.store import make_probe_runner, open_store  # noqa: PLC0415
+
+    kb = load_knowledge_base(settings.knowledge_dir)
+    store = await open_store(settings)
+    return Services(settings=settings, kb=kb, store=store, probe=make_probe_runner(settings, store),
+                    diagnose=diagnose, fix_text=fix_text)

@@ -1,0 +1,75 @@
+"""A small stand-in for the diagnosis engine, so the Slack tests pin Slack behaviour, not classifier tuning.
+
+It follows bot.diagnose's contract: normalises Slack's escaping, redacts `password=...`, returns a Diagnosis.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot.model import CauseMatch, Diagnosis, Facts
+
+__all__ = ["FakeKB", "fake_diagnose", "fake_fix_text"]
+
+
+@dataclass
+class _Cause:
+    id: str
+    title: str
+    summary: str
+
+
+@dataclass
+class _Provider:
+    id: str
+    name: str
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class FakeKB:
+    causes: dict[str, _Cause] = field(default_factory=lambda: {
+        "bad_credentials": _Cause("bad_credentials", "Wrong username or password", "The server refused the login."),
+        "app_password_required": _Cause("app_password_required", "App password required", "2-step is on."),
+        "tls_mismatch": _Cause("tls_mismatch", "TLS mode does not match the port", "465 is implicit TLS."),
+        "network_blocked": _Cause("network_blocked", "Outbound SMTP blocked", "A firewall drops it."),
+    })
+    providers: dict[str, _Provider] = field(default_factory=lambda: {
+        "gmail": _Provider("gmail", "Gmail", {"submission": [{"host": "smtp.gmail.com", "port": 587,
+                                                             "tls": "starttls"}],
+                                               "username": {"note": "Use the whole address."}}),
+    })
+    clients: dict[str, Any] = field(default_factory=dict)
+
+
+_SECRET = re.compile(r"(password\s*[=:]\s*)(\S+)", re.I)
+_HOST = re.compile(r"\b(smtp\.[\w-]+\.[a-z]{2,})(?::(\d+))?", re.I)
+
+
+def fake_diagnose(text: str, *, kb: Any, probe: Any = None) -> Diagnosis:
+    text = text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+    secrets = ("password",) if _SECRET.search(text) else ()
+    text = _SECRET.sub(r"\1[REDACTED]", text)
+    causes: list[CauseMatch] = []
+    if "535" in text:
+        causes.append(CauseMatch(id="bad_credentials", confidence=0.8, evidence=("535 5.7.8 rejected <login>",)))
+        causes.append(CauseMatch(id="app_password_required", confidence=0.3, evidence=("gmail host",)))
+    if "534" in text:
+        causes.insert(0, CauseMatch(id="app_password_required", confidence=0.9, evidence=("534-5.7.9",)))
+    if "STARTTLS" in text or "wrong version number" in text:
+        causes.append(CauseMatch(id="tls_mismatch", confidence=0.85, evidence=("wrong version number",)))
+    if "timed out" in text and "smtp" in text.lower():
+        causes.append(CauseMatch(id="network_blocked", confidence=0.4, evidence=("connection timed out",)))
+    causes.sort(key=lambda c: -c.confidence)
+    m = _HOST.search(text)
+    facts = Facts(host=m.group(1).lower() if m else None, port=int(m.group(2)) if m and m.group(2) else None,
+                  provider="gmail" if "gmail" in text.lower() else None, secrets=secrets,
+                  reply_codes=tuple(int(c) for c in re.findall(r"\b([45]\d\d)\b", text)))
+    return Diagnosis(is_smtp=bool(causes), causes=tuple(causes), facts=facts, text=text)
+
+
+def fake_fix_text(diagnosis: Diagnosis, kb: Any, cause_id: str | None = None, *, mrkdwn: bool) -> str:
+    cid = cause_id or (diagnosis.top.id if diagnosis.top else "none")
+    return f"1. Fix step one for {cid}\n2. Fix step two"
