@@ -51,15 +51,15 @@ __all__ = [
 
 Block = dict[str, Any]
 
-MAX_BLOCKS = 50                # per message (modals and Home: 100)
+MAX_BLOCKS = 50  # per message (modals and Home: 100)
 MAX_VIEW_BLOCKS = 100
-SECTION_MAX = 3000             # section text object
-HEADER_MAX = 150               # header plain_text
+SECTION_MAX = 3000  # section text object
+HEADER_MAX = 150  # header plain_text
 BUTTON_TEXT_MAX = 75
 BUTTON_VALUE_MAX = 2000
-MAX_MESSAGE_JSON = 11_000      # total serialized blocks; Slack's undocumented msg_blocks_too_long is near 13k
+MAX_MESSAGE_JSON = 11_000  # total serialized blocks; Slack's undocumented msg_blocks_too_long is near 13k
 MAX_EVIDENCE_LINES = 8
-MAX_LINE = 300                 # one echoed evidence / server line
+MAX_LINE = 300  # one echoed evidence / server line
 
 ACTION_PROBE = "smtp_help_probe"
 ACTION_SHARE = "smtp_help_share"
@@ -74,7 +74,8 @@ MODAL_INPUT_ACTION = "paste_text"
 CUT_NOTE = "… (cut to fit Slack's message limits)"
 
 
-# ---------------------------------------------------------------------------------------------- primitives
+# ------------------------------------------------------------------------------------------------ primitives
+
 
 def _clip(text: str, limit: int, note: str = "…") -> str:
     """Cut `text` to at most `limit` characters, at a line break when one is close, ending with `note`."""
@@ -121,8 +122,12 @@ def _divider() -> Block:
 
 
 def _button(label: str, action_id: str, value: str, *, style: str | None = None) -> dict[str, Any]:
-    button: dict[str, Any] = {"type": "button", "text": _plain(label, BUTTON_TEXT_MAX), "action_id": action_id,
-                              "value": value[:BUTTON_VALUE_MAX]}
+    button: dict[str, Any] = {
+        "type": "button",
+        "text": _plain(label, BUTTON_TEXT_MAX),
+        "action_id": action_id,
+        "value": value[:BUTTON_VALUE_MAX],
+    }
     if style:
         button["style"] = style
     return button
@@ -137,7 +142,7 @@ def _chunks(text: str, limit: int) -> list[str]:
     out: list[str] = []
     current = ""
     for line in text.splitlines():
-        while len(line) > limit:          # one enormous line: hard split
+        while len(line) > limit:  # one enormous line: hard split
             if current:
                 out.append(current)
                 current = ""
@@ -157,8 +162,13 @@ def _size(blocks: Iterable[Block]) -> int:
     return sum(len(json.dumps(b, separators=(",", ":"))) for b in blocks)
 
 
-def fit(body: Sequence[Block], tail: Sequence[Block] = (), *, max_blocks: int = MAX_BLOCKS,
-        max_json: int = MAX_MESSAGE_JSON) -> list[Block]:
+def fit(
+    body: Sequence[Block],
+    tail: Sequence[Block] = (),
+    *,
+    max_blocks: int = MAX_BLOCKS,
+    max_json: int = MAX_MESSAGE_JSON,
+) -> list[Block]:
     """Keep as much of `body` as fits with `tail` (e.g. the buttons) under the limits; say so when cutting."""
     note = _context(CUT_NOTE)
     budget_blocks = max_blocks - len(tail)
@@ -185,10 +195,11 @@ def fit(body: Sequence[Block], tail: Sequence[Block] = (), *, max_blocks: int = 
     return kept + list(tail)
 
 
-# ---------------------------------------------------------------------------------------------- diagnosis
+# ------------------------------------------------------------------------------------------------- diagnosis
+
 
 def confidence_label(confidence: float) -> str:
-    """"high (82%)" style wording for a 0..1 confidence."""
+    """ "high (82%)" style wording for a 0..1 confidence."""
     word = "high" if confidence >= 0.75 else "medium" if confidence >= 0.5 else "low"
     return f"{word} confidence ({round(confidence * 100)}%)"
 
@@ -231,22 +242,36 @@ def diagnosis_fallback(d: Diagnosis, kb: Any, cause_id: str | None = None) -> st
     return escape_mrkdwn(f"smtp-help: likely {_title(kb, match.id)} ({round(match.confidence * 100)}%)")
 
 
-def diagnosis_blocks(d: Diagnosis, *, kb: Any, fix: str | None, cause_id: str | None = None,
-                     ref: str | None = None, probe_target: str | None = None, changes: Sequence[str] = (),
-                     feedback: bool = True, share: bool = True, intro: str | None = None,
-                     share_thread: str | None = None) -> list[Block]:
+def diagnosis_blocks(
+    d: Diagnosis,
+    *,
+    kb: Any,
+    fix: str | None,
+    cause_id: str | None = None,
+    ref: str | None = None,
+    probe_target: str | None = None,
+    changes: Sequence[str] = (),
+    feedback: bool = True,
+    share: bool = True,
+    intro: str | None = None,
+    share_thread: str | None = None,
+) -> list[Block]:
     """The answer to a paste: cause, confidence, evidence, numbered fix, then the buttons.
 
     `fix` is mrkdwn from bot.render.fix.fix_text (values already escaped). `ref` is the opaque key the buttons
-    carry to find the paste again; without it there are no buttons. `changes` lists what changed since the last
-    answer in a triage thread. `intro` is trusted mrkdwn written by the app (e.g. "Shared by <@U…>").
+    carry to find the paste again; without it there are no buttons. `changes` lists what changed since the
+    last answer in a triage thread. `intro` is trusted mrkdwn written by the app (e.g. "Shared by <@U…>").
     """
     match = _pick(d, cause_id)
     body: list[Block] = []
     if match is None or not d.is_smtp:
-        body.append(_section("I could not find an SMTP sending problem in that text. Paste the exact error "
-                             "(with its reply code, e.g. `535 5.7.8 …`) or your SMTP settings "
-                             "(host, port, encryption, username)."))
+        body.append(
+            _section(
+                "I could not find an SMTP sending problem in that text. Paste the exact error "
+                "(with its reply code, e.g. `535 5.7.8 …`) or your SMTP settings "
+                "(host, port, encryption, username)."
+            )
+        )
         return fit(body)
     title = _title(kb, match.id)
     body.append(_header(("Update: " if changes else "") + f"Likely cause: {title}"))
@@ -255,8 +280,12 @@ def diagnosis_blocks(d: Diagnosis, *, kb: Any, fix: str | None, cause_id: str | 
     if changes:
         body.append(_section("*What changed*\n" + "\n".join(f"• {_esc(c)}" for c in changes[:10])))
     summary = _esc(_summary(kb, match.id), 1200)
-    body.append(_section(f"*{escape_mrkdwn(title)}* — {confidence_label(match.confidence)}"
-                         + (f"\n{summary}" if summary else "")))
+    body.append(
+        _section(
+            f"*{escape_mrkdwn(title)}* — {confidence_label(match.confidence)}"
+            + (f"\n{summary}" if summary else "")
+        )
+    )
     facts = _facts_line(d, kb)
     if facts:
         body.append(_context(facts))
@@ -275,8 +304,15 @@ def diagnosis_blocks(d: Diagnosis, *, kb: Any, fix: str | None, cause_id: str | 
     if d.facts.secrets:
         kinds = ", ".join(escape_mrkdwn(k.replace("_", " ")) for k in d.facts.secrets)
         body.append(_context(f":lock: Redacted from the paste: {kinds}. Rotate it if it was real."))
-    tail = _diagnosis_actions(d, match, ref=ref, probe_target=probe_target, feedback=feedback, share=share,
-                              share_thread=share_thread)
+    tail = _diagnosis_actions(
+        d,
+        match,
+        ref=ref,
+        probe_target=probe_target,
+        feedback=feedback,
+        share=share,
+        share_thread=share_thread,
+    )
     return fit(body, tail)
 
 
@@ -298,8 +334,16 @@ def _facts_line(d: Diagnosis, kb: Any) -> str:
     return " · ".join(parts)
 
 
-def _diagnosis_actions(d: Diagnosis, match: CauseMatch, *, ref: str | None, probe_target: str | None,
-                       feedback: bool, share: bool, share_thread: str | None) -> list[Block]:
+def _diagnosis_actions(
+    d: Diagnosis,
+    match: CauseMatch,
+    *,
+    ref: str | None,
+    probe_target: str | None,
+    feedback: bool,
+    share: bool,
+    share_thread: str | None,
+) -> list[Block]:
     if ref is None:
         return []
     buttons = []
@@ -325,8 +369,13 @@ def other_causes_blocks(d: Diagnosis, *, kb: Any, ref: str, shown: str | None = 
         text = f"*{escape_mrkdwn(_title(kb, c.id))}* — {confidence_label(c.confidence)}"
         if c.evidence:
             text += "\n" + _evidence_lines(c)
-        body.append({"type": "section", "text": _mrkdwn(text),
-                     "accessory": _button("Show fix", ACTION_SHOW_FIX, _value(r=ref, c=c.id))})
+        body.append(
+            {
+                "type": "section",
+                "text": _mrkdwn(text),
+                "accessory": _button("Show fix", ACTION_SHOW_FIX, _value(r=ref, c=c.id)),
+            }
+        )
     return fit(body)
 
 
@@ -337,19 +386,26 @@ def message_blocks(text: str) -> list[Block]:
 
 def thread_unclear_blocks() -> list[Block]:
     """Reply to an @mention in a thread where no SMTP problem could be found."""
-    return message_blocks("I read this thread but could not find an SMTP sending problem in it. Post the exact "
-                          "error (with its reply code) or the SMTP settings here and mention me again.")
+    return message_blocks(
+        "I read this thread but could not find an SMTP sending problem in it. Post the exact "
+        "error (with its reply code) or the SMTP settings here and mention me again."
+    )
 
 
 def secret_warning_blocks(kinds: Sequence[str]) -> list[Block]:
     """Ephemeral note to someone who pasted a secret in a shared channel."""
     names = ", ".join(escape_mrkdwn(k.replace("_", " ")) for k in kinds) or "a secret"
-    return [_section(f":rotating_light: Your message seems to contain {names}. Everyone in this channel can "
-                     "read it: rotate (replace) that credential now, then edit or delete the message. "
-                     "I left it out of my reply.")]
+    return [
+        _section(
+            f":rotating_light: Your message seems to contain {names}. Everyone in this channel can "
+            "read it: rotate (replace) that credential now, then edit or delete the message. "
+            "I left it out of my reply."
+        )
+    ]
 
 
-# ---------------------------------------------------------------------------------------------- probe
+# ----------------------------------------------------------------------------------------------------- probe
+
 
 def progress_blocks(target: str) -> list[Block]:
     """The "probing host…" message that is later replaced by the result."""
@@ -357,7 +413,7 @@ def progress_blocks(target: str) -> list[Block]:
 
 
 def probe_blocks(report: Mapping[str, Any], *, kb: Any) -> list[Block]:
-    """A live-probe report (ProbeReport.to_dict()): addresses, one line per port, findings mapped to causes."""
+    """A probe report (ProbeReport.to_dict()): addresses, one line per port, findings mapped to causes."""
     host = _esc(str(report.get("host") or "?"), 255)
     body: list[Block] = [_header(f"Live probe: {strip_controls(str(report.get('host') or '?'))}")]
     addresses = [str(a) for a in (report.get("addresses") or [])][:6]
@@ -374,25 +430,33 @@ def probe_blocks(report: Mapping[str, Any], *, kb: Any) -> list[Block]:
         tls = port.get("tls")
         tls_text = ""
         if isinstance(tls, Mapping):
-            tls_text = " · TLS " + _esc(" ".join(str(v) for v in (tls.get("version"), tls.get("mode")) if v), 80)
+            tls_text = " · TLS " + _esc(
+                " ".join(str(v) for v in (tls.get("version"), tls.get("mode")) if v), 80
+            )
         elif tls:
             tls_text = f" · TLS {_esc(str(tls), 80)}"
         detail = port.get("detail") or port.get("banner") or port.get("error")
-        lines.append(f"• *{_esc(str(port.get('port', '?')), 8)}* {status}{tls_text}"
-                     + (f" — {_esc(str(detail), 200)}" if detail else ""))
+        lines.append(
+            f"• *{_esc(str(port.get('port', '?')), 8)}* {status}{tls_text}"
+            + (f" — {_esc(str(detail), 200)}" if detail else "")
+        )
     if lines:
         body.append(_section("*Ports*\n" + "\n".join(lines)))
     findings = [f for f in (report.get("findings") or []) if isinstance(f, Mapping)][:10]
     if findings:
-        body.append(_section("*What it means*\n" + "\n".join(
-            f"• *{escape_mrkdwn(_title(kb, str(f.get('cause', 'other_smtp'))))}*: {_esc(str(f.get('detail', '')))}"
-            for f in findings)))
+        meaning = []
+        for f in findings:
+            title = _title(kb, str(f.get("cause") or "other_smtp"))
+            meaning.append(f"• *{escape_mrkdwn(title)}*: {_esc(str(f.get('detail') or ''))}")
+        body.append(_section("*What it means*\n" + "\n".join(meaning)))
     elif lines:
-        body.append(_section("Nothing wrong seen from here: the server answers and offers what a client needs."))
+        body.append(
+            _section("Nothing wrong seen from here: the server answers and offers what a client needs.")
+        )
     return fit(body)
 
 
-# ---------------------------------------------------------------------------------------------- help, home, modal
+# ----------------------------------------------------------------------------------------- help, home, modal
 
 HELP_TEXT = (
     "*smtp-help* reads an SMTP error or your mail settings and tells you the likely cause and the fix.\n"
@@ -419,11 +483,17 @@ def provider_blocks(provider: Any) -> list[Block]:
     rows = []
     for sub in data.get("submission") or []:
         if isinstance(sub, Mapping):
-            rows.append(f"• `{_esc(str(sub.get('host', '?')), 120)}` port {_esc(str(sub.get('port', '?')), 8)}"
-                        f" — {_esc(str(sub.get('tls', '?')), 20)}")
+            rows.append(
+                f"• `{_esc(str(sub.get('host', '?')), 120)}` port {_esc(str(sub.get('port', '?')), 8)}"
+                f" — {_esc(str(sub.get('tls', '?')), 20)}"
+            )
     if rows:
         body.append(_section("*Submission*\n" + "\n".join(rows)))
-    for key, label in (("username", "Username"), ("password", "Password"), ("app_passwords", "App passwords")):
+    for key, label in (
+        ("username", "Username"),
+        ("password", "Password"),
+        ("app_passwords", "App passwords"),
+    ):
         part = data.get(key)
         if isinstance(part, Mapping) and part.get("note"):
             text = f"*{label}:* {_esc(str(part['note']), 1200)}"
@@ -444,9 +514,13 @@ def home_view(kb: Any, counts: Mapping[str, int]) -> dict[str, Any]:
     figures = " · ".join(f"{escape_mrkdwn(k.replace('_', ' '))}: *{int(v)}*" for k, v in counts.items())
     blocks.append(_section("*This workspace*\n" + (figures or "nothing yet")))
     if causes:
-        lines = [f"• *{_esc(str(c.title), 100)}* — {_esc(str(getattr(c, 'summary', '')), 160)}" for c in causes]
-        blocks.extend(_section(("*Causes I know*\n" if i == 0 else "") + chunk)
-                      for i, chunk in enumerate(_chunks("\n".join(lines), SECTION_MAX - 40)))
+        lines = [
+            f"• *{_esc(str(c.title), 100)}* — {_esc(str(getattr(c, 'summary', '')), 160)}" for c in causes
+        ]
+        blocks.extend(
+            _section(("*Causes I know*\n" if i == 0 else "") + chunk)
+            for i, chunk in enumerate(_chunks("\n".join(lines), SECTION_MAX - 40))
+        )
     if providers:
         names = ", ".join(_esc(str(getattr(p, "name", p.id)), 60) for p in providers)
         blocks.append(_section(f"*Providers I know*\n{names}"))
@@ -462,12 +536,18 @@ def paste_modal(*, channel_id: str | None) -> dict[str, Any]:
         "title": _plain("SMTP help", 24),
         "submit": _plain("Diagnose", 24),
         "close": _plain("Cancel", 24),
-        "blocks": [{
-            "type": "input",
-            "block_id": MODAL_INPUT_BLOCK,
-            "label": _plain("Paste the error or your SMTP settings", 2000),
-            "element": {"type": "plain_text_input", "action_id": MODAL_INPUT_ACTION, "multiline": True,
-                        "max_length": 3000,
-                        "placeholder": _plain("535 5.7.8 Username and Password not accepted …", 150)},
-        }],
+        "blocks": [
+            {
+                "type": "input",
+                "block_id": MODAL_INPUT_BLOCK,
+                "label": _plain("Paste the error or your SMTP settings", 2000),
+                "element": {
+                    "type": "plain_text_input",
+                    "action_id": MODAL_INPUT_ACTION,
+                    "multiline": True,
+                    "max_length": 3000,
+                    "placeholder": _plain("535 5.7.8 Username and Password not accepted …", 150),
+                },
+            }
+        ],
     }

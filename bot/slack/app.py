@@ -29,20 +29,30 @@ __all__ = ["BOT_SCOPES", "INSTALL_PATH", "REDIRECT_PATH", "build_app", "web_clie
 log = logging.getLogger(__name__)
 
 # Least privilege (security.md K9); manifest.yml lists the same scopes.
-BOT_SCOPES = ("app_mentions:read", "channels:history", "groups:history", "im:history", "mpim:history",
-              "chat:write", "commands")
+BOT_SCOPES = (
+    "app_mentions:read",
+    "channels:history",
+    "groups:history",
+    "im:history",
+    "mpim:history",
+    "chat:write",
+    "commands",
+)
 INSTALL_PATH = "/slack/install"
 REDIRECT_PATH = "/slack/oauth_redirect"
 
 
 def web_client(settings: Settings, *, session: Any = None) -> AsyncWebClient:
-    """The Web API client: SLACK_API_URL base (GovSlack, tests), shared session, 429s retried per Retry-After."""
+    """The Web API client: SLACK_API_URL base (GovSlack, tests), shared session, 429s retried."""
     return AsyncWebClient(
         token=settings.slack_bot_token,
         base_url=settings.slack_api_url,
         session=session,
         timeout=10,
-        retry_handlers=[AsyncConnectionErrorRetryHandler(), AsyncRateLimitErrorRetryHandler(max_retry_count=2)],
+        retry_handlers=[
+            AsyncConnectionErrorRetryHandler(),
+            AsyncRateLimitErrorRetryHandler(max_retry_count=2),
+        ],
     )
 
 
@@ -52,13 +62,18 @@ def build_app(settings: Settings, services: Services) -> AsyncApp:
     oauth = None
     if mode == "oauth":
         oauth = AsyncOAuthSettings(
-            client_id=settings.slack_client_id, client_secret=settings.slack_client_secret,
-            scopes=list(BOT_SCOPES), install_path=INSTALL_PATH, redirect_uri_path=REDIRECT_PATH,
-            installation_store=services.store.installation_store, state_store=services.store.oauth_state_store,
+            client_id=settings.slack_client_id,
+            client_secret=settings.slack_client_secret,
+            scopes=list(BOT_SCOPES),
+            install_path=INSTALL_PATH,
+            redirect_uri_path=REDIRECT_PATH,
+            installation_store=services.store.installation_store,
+            state_store=services.store.oauth_state_store,
         )
     app = AsyncApp(
-        client=web_client(settings, session=services.http) if oauth is None else
-        AsyncWebClient(base_url=settings.slack_api_url, session=services.http),
+        client=web_client(settings, session=services.http)
+        if oauth is None
+        else AsyncWebClient(base_url=settings.slack_api_url, session=services.http),
         signing_secret=settings.slack_signing_secret or "",
         oauth_settings=oauth,
         installation_store=services.store.installation_store if oauth else None,

@@ -33,7 +33,7 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-THREAD_TEXT_MAX = 12_000   # accumulated thread text kept for re-diagnosis (the most recent part wins)
+THREAD_TEXT_MAX = 12_000  # accumulated thread text kept for re-diagnosis (the most recent part wins)
 
 
 def new_ref() -> str:
@@ -47,14 +47,25 @@ async def diagnose_soon(services: Services, text: str) -> Diagnosis:
     return services.run_diagnosis(text)
 
 
-async def remember(services: Services, *, team_id: str, channel: str, ref: str, d: Diagnosis,
-                   text: str | None = None, last_causes: Sequence[str] | None = None,
-                   reply_ts: str | None = None) -> None:
+async def remember(
+    services: Services,
+    *,
+    team_id: str,
+    channel: str,
+    ref: str,
+    d: Diagnosis,
+    text: str | None = None,
+    last_causes: Sequence[str] | None = None,
+    reply_ts: str | None = None,
+) -> None:
     """Keep the redacted paste (and the causes shown) under `ref` for the buttons and for triage updates."""
     body = (text if text is not None else d.text)[-THREAD_TEXT_MAX:]
     causes = tuple(last_causes) if last_causes is not None else tuple(c.id for c in d.causes)
-    await services.store.put_thread(ThreadContext(team_id=team_id, channel=channel, thread_ts=ref, text=body,
-                                                  last_causes=causes, reply_ts=reply_ts))
+    await services.store.put_thread(
+        ThreadContext(
+            team_id=team_id, channel=channel, thread_ts=ref, text=body, last_causes=causes, reply_ts=reply_ts
+        )
+    )
 
 
 async def load_paste(services: Services, *, team_id: str, channel: str, ref: str) -> ThreadContext | None:
@@ -70,25 +81,52 @@ def titles(services: Services) -> dict[str, str]:
     return {cid: str(getattr(c, "title", cid)) for cid, c in getattr(services.kb, "causes", {}).items()}
 
 
-def answer(services: Services, d: Diagnosis, *, ref: str | None, cause_id: str | None = None,
-           changes: Sequence[str] = (), share: bool = True, intro: str | None = None,
-           share_thread: str | None = None) -> dict[str, Any]:
+def answer(
+    services: Services,
+    d: Diagnosis,
+    *,
+    ref: str | None,
+    cause_id: str | None = None,
+    changes: Sequence[str] = (),
+    share: bool = True,
+    intro: str | None = None,
+    share_thread: str | None = None,
+) -> dict[str, Any]:
     """chat.postMessage / response_url arguments (text + blocks) for a diagnosis."""
     shown = cause_id or (d.top.id if d.top else None)
     fix = services.fix_text(d, services.kb, shown, mrkdwn=True) if shown and d.is_smtp else None
-    blocks = bk.diagnosis_blocks(d, kb=services.kb, fix=fix, cause_id=cause_id, ref=ref,
-                                 probe_target=probe_target(d, services.kb) if ref else None,
-                                 changes=changes, share=share, intro=intro, share_thread=share_thread)
+    blocks = bk.diagnosis_blocks(
+        d,
+        kb=services.kb,
+        fix=fix,
+        cause_id=cause_id,
+        ref=ref,
+        probe_target=probe_target(d, services.kb) if ref else None,
+        changes=changes,
+        share=share,
+        intro=intro,
+        share_thread=share_thread,
+    )
     return {"text": bk.diagnosis_fallback(d, services.kb, cause_id), "blocks": blocks}
 
 
-async def respond_to(services: Services, response_url: str | None, message: Mapping[str, Any], *,
-                     response_type: str = "ephemeral", replace_original: bool = False,
-                     thread_ts: str | None = None) -> bool:
-    """POST a message to a payload's response_url with the shared HTTP session; False when Slack refused it."""
+async def respond_to(
+    services: Services,
+    response_url: str | None,
+    message: Mapping[str, Any],
+    *,
+    response_type: str = "ephemeral",
+    replace_original: bool = False,
+    thread_ts: str | None = None,
+) -> bool:
+    """POST a message to a payload's response_url (shared HTTP session); False when Slack refused it."""
     if not response_url:
         return False
-    payload: dict[str, Any] = {**message, "response_type": response_type, "replace_original": replace_original}
+    payload: dict[str, Any] = {
+        **message,
+        "response_type": response_type,
+        "replace_original": replace_original,
+    }
     if thread_ts:
         payload["thread_ts"] = thread_ts
     try:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import signal
 from dataclasses import dataclass
@@ -32,7 +33,7 @@ __all__ = ["EVENTS_PATH", "ServerState", "add_arguments", "create_web_app", "run
 log = logging.getLogger(__name__)
 
 EVENTS_PATH = "/slack/events"
-MAX_BODY_BYTES = 1024 * 1024   # Slack payloads are far smaller; aiohttp answers 413 above this
+MAX_BODY_BYTES = 1024 * 1024  # Slack payloads are far smaller; aiohttp answers 413 above this
 
 
 @dataclass
@@ -51,8 +52,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace, settings: Settings) -> int:
     """Entry point from bot.cli: exit status 0 after a clean shutdown, 2 on configuration errors."""
     if settings.slack_mode == "console":
-        raise ConfigError("SLACK_BOT_TOKEN", "is needed to serve Slack (with SLACK_SIGNING_SECRET for HTTP, or "
-                          "SLACK_APP_TOKEN for Socket Mode); without Slack credentials use `smtp-help console`")
+        raise ConfigError(
+            "SLACK_BOT_TOKEN",
+            "is needed to serve Slack (with SLACK_SIGNING_SECRET for HTTP, or "
+            "SLACK_APP_TOKEN for Socket Mode); without Slack credentials use `smtp-help console`",
+        )
     return asyncio.run(serve(settings, host=args.host, port=args.port or settings.port))
 
 
@@ -64,16 +68,16 @@ def create_web_app(app: AsyncApp, state: ServerState) -> web.Application:
         if timestamp is not None and not timestamp.strip().isdigit():
             # bolt's SignatureVerifier would raise ValueError here and answer 500 with a traceback
             return web.json_response({"error": "invalid X-Slack-Request-Timestamp"}, status=400)
-        bolt_req = AsyncBoltRequest(body=await request.text(), query=request.query_string,
-                                    headers=request.headers)  # type: ignore[arg-type]
+        bolt_req = AsyncBoltRequest(
+            body=await request.text(), query=request.query_string, headers=dict(request.headers)
+        )
         return await to_aiohttp_response(await app.async_dispatch(bolt_req))
 
     async def oauth(request: web.Request) -> web.Response:
         flow = app.oauth_flow
         if flow is None:
             raise web.HTTPNotFound()
-        bolt_req = AsyncBoltRequest(body="", query=request.query_string,
-                                    headers=request.headers)  # type: ignore[arg-type]
+        bolt_req = AsyncBoltRequest(body="", query=request.query_string, headers=dict(request.headers))
         handle = flow.handle_installation if request.path == INSTALL_PATH else flow.handle_callback
         return await to_aiohttp_response(await handle(bolt_req))
 
@@ -92,16 +96,20 @@ def create_web_app(app: AsyncApp, state: ServerState) -> web.Application:
     return web_app
 
 
-async def serve(settings: Settings, *, host: str, port: int, services: Services | None = None,
-                stop: asyncio.Event | None = None) -> int:
+async def serve(
+    settings: Settings,
+    *,
+    host: str,
+    port: int,
+    services: Services | None = None,
+    stop: asyncio.Event | None = None,
+) -> int:
     """Serve until SIGTERM/SIGINT (or `stop` is set), then drain and close."""
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
-        try:
+        with contextlib.suppress(NotImplementedError, RuntimeError):  # not the main thread, or no signals
             loop.add_signal_handler(sig, stop.set)
-        except (NotImplementedError, RuntimeError):  # not the main thread (tests) or no signals here
-            pass
     session = aiohttp.ClientSession()
     runner: web.AppRunner | None = None
     socket_handler: Any = None
@@ -122,8 +130,13 @@ async def serve(settings: Settings, *, host: str, port: int, services: Services 
             await socket_handler.connect_async()
             log.info("smtp-help connected in Socket Mode; health on http://%s:%s/healthz", host, port)
         else:
-            log.info("smtp-help listening on http://%s:%s%s (%s mode)", host, port, EVENTS_PATH,
-                     settings.slack_mode)
+            log.info(
+                "smtp-help listening on http://%s:%s%s (%s mode)",
+                host,
+                port,
+                EVENTS_PATH,
+                settings.slack_mode,
+            )
         await stop.wait()
         log.info("shutting down: draining %d background task(s)", services.background.pending)
         state.draining = True

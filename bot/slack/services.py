@@ -1,7 +1,8 @@
 """What the Slack app needs from the rest of smtp-help, in one container that tests can fill with fakes.
 
-`Services` holds the knowledge base, the store, the probe runner and the diagnosis functions, plus `Background`:
-the one place slow work (diagnoses, probes, thread fetches, Web API posts) is started after a listener has acked,
+`Services` holds the knowledge base, the store, the probe runner and the diagnosis functions, plus
+`Background`: the one place slow work (diagnoses, probes, thread fetches, Web API posts) is started after a
+listener has acked,
 so Slack's 3-second limit never waits on it, and so a SIGTERM can drain it.
 """
 
@@ -29,7 +30,7 @@ DRAIN_TIMEOUT_S = 25.0  # Heroku gives 30 s between SIGTERM and SIGKILL
 
 
 class Background:
-    """Tasks started after an ack: tracked (never garbage-collected mid-flight), logged on failure, drainable."""
+    """Tasks started after an ack: tracked (never garbage-collected mid-flight), logged, drainable."""
 
     def __init__(self, *, clock: Callable[[], float] = time.monotonic) -> None:
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -44,7 +45,7 @@ class Background:
     async def quiet(self) -> None:
         """Wait until acks are not queued behind us: no request in the last ACK_PRIORITY_WINDOW_S seconds."""
         deadline = self._clock() + MAX_DEFER_S
-        while self._clock() - self._last_request < ACK_PRIORITY_WINDOW_S and self._clock() < deadline:
+        while self._clock() - self._last_request < ACK_PRIORITY_WINDOW_S and self._clock() < deadline:  # noqa: ASYNC110
             await asyncio.sleep(ACK_PRIORITY_WINDOW_S)
 
     def spawn(self, coro: Coroutine[Any, Any, Any], *, name: str) -> asyncio.Task[Any]:
@@ -69,7 +70,7 @@ class Background:
         return len(self._tasks)
 
     async def drain(self, timeout_s: float = DRAIN_TIMEOUT_S) -> int:
-        """Stop taking work and wait for running tasks; cancel what is left after timeout_s. Returns cancelled."""
+        """Wait for running tasks; cancel what is left after timeout_s and return how many."""
         self.accepting = False
         if not self._tasks:
             return 0
@@ -84,13 +85,13 @@ class Services:
     """Everything listeners call besides Slack itself. Build with `open_services`, or by hand in tests."""
 
     settings: Settings
-    kb: Any                                   # bot.kb.KnowledgeBase
-    store: Any                                # bot.store.Store
-    probe: Any                                # bot.store.ProbeRunner: async run(target, **kw) -> dict
-    diagnose: Callable[..., Diagnosis]        # bot.diagnose.diagnose(text, *, kb, probe=None)
-    fix_text: Callable[..., str]              # bot.render.fix.fix_text(diagnosis, kb, cause_id, *, mrkdwn)
+    kb: Any  # bot.kb.KnowledgeBase
+    store: Any  # bot.store.Store
+    probe: Any  # bot.store.ProbeRunner: async run(target, **kw) -> dict
+    diagnose: Callable[..., Diagnosis]  # bot.diagnose.diagnose(text, *, kb, probe=None)
+    fix_text: Callable[..., str]  # bot.render.fix.fix_text(diagnosis, kb, cause_id, *, mrkdwn)
     background: Background = field(default_factory=Background)
-    http: Any = None                          # shared aiohttp.ClientSession for the Web API and response_url
+    http: Any = None  # shared aiohttp.ClientSession for the Web API and response_url
     clock: Callable[[], float] = time.time
 
     def run_diagnosis(self, text: str) -> Diagnosis:
@@ -108,13 +109,19 @@ class Services:
 
 
 async def open_services(settings: Settings) -> Services:
-    """The production wiring: knowledge base from settings.knowledge_dir, the configured store and probe runner."""
-    from bot.diagnose import diagnose  # noqa: PLC0415 - heavy imports only when serving
-    from bot.kb import load_knowledge_base  # noqa: PLC0415
-    from bot.render.fix import fix_text  # noqa: PLC0415
-    from bot.store import make_probe_runner, open_store  # noqa: PLC0415
+    """Production wiring: the knowledge base from settings.knowledge_dir, the store, the probe runner."""
+    from bot.diagnose import diagnose
+    from bot.kb import load_knowledge_base
+    from bot.render.fix import fix_text
+    from bot.store import make_probe_runner, open_store
 
     kb = load_knowledge_base(settings.knowledge_dir)
     store = await open_store(settings)
-    return Services(settings=settings, kb=kb, store=store, probe=make_probe_runner(settings, store),
-                    diagnose=diagnose, fix_text=fix_text)
+    return Services(
+        settings=settings,
+        kb=kb,
+        store=store,
+        probe=make_probe_runner(settings, store),
+        diagnose=diagnose,
+        fix_text=fix_text,
+    )

@@ -1,4 +1,4 @@
-"""Pure decisions for the Slack front end: which messages to read, what a command asks, what changed in a thread.
+"""Pure decisions for the Slack front end: which messages to read, what a command asks, what changed.
 
 No Slack client, no store, no clock: events and Diagnoses in, plain values out.
 """
@@ -31,17 +31,18 @@ __all__ = [
     "thread_update",
 ]
 
-AUTO_REPLY_MIN_CONFIDENCE = 0.5      # unasked replies in a channel need at least medium confidence
-MAX_PASTE_CHARS = 40_000             # security.md §4.3: larger messages are cut before any pattern runs
+AUTO_REPLY_MIN_CONFIDENCE = 0.5  # unasked replies in a channel need at least medium confidence
+MAX_PASTE_CHARS = 40_000  # security.md §4.3: larger messages are cut before any pattern runs
 # Message subtypes that carry something a person (or an allow-listed helpdesk bot) wrote.
 READABLE_SUBTYPES = frozenset({None, "thread_broadcast", "file_share", "bot_message"})
 
 _MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
 _STILL_FAILING = re.compile(
-    r"\b(still (?:fail\w*|fails|broken|not working|doesn'?t work|the same|getting|get(?:ting)? (?:it|the same))"
+    r"\b(still (?:fail\w*|broken|not working|doesn'?t work|the same|getting|get(?:ting)? (?:it|the same))"
     r"|(?:did ?n[o']?t|does ?n[o']?t|didnt|doesnt) (?:work|help|fix)|same (?:error|problem|issue)"
     r"|no luck|not fixed)\b",
-    re.IGNORECASE)
+    re.IGNORECASE,
+)
 _HOST = re.compile(r"^(?:smtps?://)?[A-Za-z0-9.-]+(?::\d{1,5})?/?$")
 
 
@@ -119,8 +120,9 @@ def _rich_text(elements: Sequence[Any]) -> Iterable[str]:
                 yield "\n"
 
 
-def skip_reason(event: Mapping[str, Any], *, bot_user_id: str | None, bot_id: str | None,
-                triage_bot_ids: Iterable[str]) -> str | None:
+def skip_reason(
+    event: Mapping[str, Any], *, bot_user_id: str | None, bot_id: str | None, triage_bot_ids: Iterable[str]
+) -> str | None:
     """Why a message event must not be read, or None to read it. Guard clauses, in the order they matter."""
     subtype = event.get("subtype")
     if subtype not in READABLE_SUBTYPES or event.get("hidden"):
@@ -128,7 +130,7 @@ def skip_reason(event: Mapping[str, Any], *, bot_user_id: str | None, bot_id: st
     if not event.get("channel") or not event.get("ts"):
         return "no channel or ts"
     sender_bot = event.get("bot_id")
-    if sender_bot and sender_bot == bot_id or (bot_user_id and event.get("user") == bot_user_id):
+    if (sender_bot and sender_bot == bot_id) or (bot_user_id and event.get("user") == bot_user_id):
         return "own message"
     if sender_bot or subtype == "bot_message":
         if sender_bot and sender_bot in set(triage_bot_ids):
@@ -182,10 +184,16 @@ def decode_value(value: str | None) -> dict[str, str]:
     return {str(k): str(v) for k, v in data.items()} if isinstance(data, dict) else {}
 
 
-# ---------------------------------------------------------------------------------------------- triage threads
+# -------------------------------------------------------------------------------------------- triage threads
 
-_FACT_LABELS = (("provider", "provider"), ("client", "mail library"), ("host", "host"), ("port", "port"),
-                ("tls_mode", "TLS mode"), ("username_form", "username form"))
+_FACT_LABELS = (
+    ("provider", "provider"),
+    ("client", "mail library"),
+    ("host", "host"),
+    ("port", "port"),
+    ("tls_mode", "TLS mode"),
+    ("username_form", "username form"),
+)
 
 
 @dataclass(frozen=True)
@@ -201,21 +209,34 @@ def _fact_changes(old: Diagnosis, new: Diagnosis) -> list[str]:
     for attr, label in _FACT_LABELS:
         before, after = getattr(old.facts, attr), getattr(new.facts, attr)
         if after is not None and after != before:
-            out.append(f"{label}: {before} → {after}" if before is not None else f"{label} now known: {after}")
-    new_codes = [c for c in (*new.facts.enhanced_codes, *map(str, new.facts.reply_codes))
-                 if c not in {*old.facts.enhanced_codes, *map(str, old.facts.reply_codes)}]
+            out.append(
+                f"{label}: {before} → {after}" if before is not None else f"{label} now known: {after}"
+            )
+    new_codes = [
+        c
+        for c in (*new.facts.enhanced_codes, *map(str, new.facts.reply_codes))
+        if c not in {*old.facts.enhanced_codes, *map(str, old.facts.reply_codes)}
+    ]
     if new_codes:
         out.append("new reply codes: " + ", ".join(new_codes[:6]))
     return out
 
 
-def thread_update(*, before: Diagnosis, after: Diagnosis, reply: Diagnosis, reply_text: str,
-                  last_causes: Sequence[str], titles: Mapping[str, str]) -> ThreadUpdate | None:
+def thread_update(
+    *,
+    before: Diagnosis,
+    after: Diagnosis,
+    reply: Diagnosis,
+    reply_text: str,
+    last_causes: Sequence[str],
+    titles: Mapping[str, str],
+) -> ThreadUpdate | None:
     """Decide whether a new thread reply changes the answer; None means chatter (say nothing).
 
     `before` is the diagnosis of the thread so far, `after` of the thread with the reply, `reply` of the reply
     alone. A new error, new settings or "still failing" count as news; thanks and small talk do not.
     """
+
     def title(cause_id: str) -> str:
         return titles.get(cause_id, cause_id.replace("_", " "))
 
@@ -229,10 +250,22 @@ def thread_update(*, before: Diagnosis, after: Diagnosis, reply: Diagnosis, repl
     if failing and previous and top == previous:
         nxt = next((c.id for c in after.causes if c.id != previous), None)
         if nxt is None:
-            return ThreadUpdate(top, (*changes, f"you report it still fails after the fix for {title(previous)}; "
-                                                "no other cause fits, so check each step again"))
-        return ThreadUpdate(nxt, (*changes, f"you report it still fails after the fix for {title(previous)}, "
-                                            f"so the next most likely cause is {title(nxt)}"))
+            return ThreadUpdate(
+                top,
+                (
+                    *changes,
+                    f"you report it still fails after the fix for {title(previous)}; "
+                    "no other cause fits, so check each step again",
+                ),
+            )
+        return ThreadUpdate(
+            nxt,
+            (
+                *changes,
+                f"you report it still fails after the fix for {title(previous)}, "
+                f"so the next most likely cause is {title(nxt)}",
+            ),
+        )
     if previous and top != previous:
         changes.append(f"most likely cause: {title(previous)} → {title(top)}")
     elif not previous:

@@ -40,9 +40,11 @@ class FakeProbe:
     def __init__(self) -> None:
         self.targets: list[str] = []
         self.report: dict[str, Any] = {
-            "host": "smtp.gmail.com", "addresses": ["192.0.2.10"],
+            "host": "smtp.gmail.com",
+            "addresses": ["192.0.2.10"],
             "ports": [{"port": 587, "status": "open", "tls": {"version": "TLSv1.3", "mode": "starttls"}}],
-            "findings": [{"cause": "bad_credentials", "detail": "AUTH PLAIN LOGIN offered after STARTTLS"}]}
+            "findings": [{"cause": "bad_credentials", "detail": "AUTH PLAIN LOGIN offered after STARTTLS"}],
+        }
 
     async def run(self, target: str, **kw: Any) -> dict[str, Any]:
         self.targets.append(target)
@@ -67,8 +69,9 @@ class Harness:
         sig = SignatureVerifier(SIGNING_SECRET).generate_signature(timestamp=str(ts), body=body)
         return {"X-Slack-Request-Timestamp": str(ts), "X-Slack-Signature": sig}
 
-    async def post(self, body: str, *, content_type: str, headers: dict[str, str] | None = None,
-                   sign: bool = True) -> tuple[int, str]:
+    async def post(
+        self, body: str, *, content_type: str, headers: dict[str, str] | None = None, sign: bool = True
+    ) -> tuple[int, str]:
         hdrs = {"Content-Type": content_type, **(self.sign(body) if sign else {}), **(headers or {})}
         async with self.http.post(self.base + "/slack/events", data=body.encode(), headers=hdrs) as resp:
             return resp.status, await resp.text()
@@ -77,17 +80,29 @@ class Harness:
         return await self.post(json.dumps(body), content_type="application/json", **kw)
 
     async def interactive(self, body: dict[str, Any], **kw: Any) -> tuple[int, str]:
-        return await self.post("payload=" + quote(json.dumps(body)), content_type="application/x-www-form-urlencoded",
-                               **kw)
+        return await self.post(
+            "payload=" + quote(json.dumps(body)), content_type="application/x-www-form-urlencoded", **kw
+        )
 
     async def command(self, text: str, **fields: str) -> tuple[int, str]:
-        form = {"token": "x", "team_id": "T123ABC456", "team_domain": "example", "channel_id": "C2147483705",
-                "channel_name": "test", "user_id": "U2147483697", "user_name": "Steve", "command": "/smtp-help",
-                "text": text, "response_url": self.fake.response_url("cmd"), "trigger_id": "13345224609.7384",
-                "api_app_id": "A123456", **fields}
+        form = {
+            "token": "x",
+            "team_id": "T123ABC456",
+            "team_domain": "example",
+            "channel_id": "C2147483705",
+            "channel_name": "test",
+            "user_id": "U2147483697",
+            "user_name": "Steve",
+            "command": "/smtp-help",
+            "text": text,
+            "response_url": self.fake.response_url("cmd"),
+            "trigger_id": "13345224609.7384",
+            "api_app_id": "A123456",
+            **fields,
+        }
         return await self.post(urlencode(form), content_type="application/x-www-form-urlencoded")
 
-    async def settle(self, timeout: float = 3.0) -> None:
+    async def settle(self, timeout: float = 3.0) -> None:  # noqa: ASYNC109
         """Wait until every background task the app started has finished."""
         deadline = time.monotonic() + timeout
         while self.services.background.pending:
@@ -97,8 +112,9 @@ class Harness:
 
 
 def make_settings(fake: FakeSlack, **kw: Any) -> Settings:
-    return Settings(slack_bot_token="xoxb-1-test", slack_signing_secret=SIGNING_SECRET,
-                    slack_api_url=fake.api_url, **kw)
+    return Settings(
+        slack_bot_token="xoxb-1-test", slack_signing_secret=SIGNING_SECRET, slack_api_url=fake.api_url, **kw
+    )
 
 
 @pytest.fixture
@@ -119,8 +135,15 @@ def settings_kw() -> dict[str, Any]:
 async def harness(fake: FakeSlack, settings_kw: dict[str, Any]) -> AsyncIterator[Harness]:
     async with aiohttp.ClientSession() as http:
         settings = make_settings(fake, **settings_kw)
-        services = Services(settings=settings, kb=FakeKB(), store=MemoryStore(), probe=FakeProbe(),
-                            diagnose=fake_diagnose, fix_text=fake_fix_text, http=http)
+        services = Services(
+            settings=settings,
+            kb=FakeKB(),
+            store=MemoryStore(),
+            probe=FakeProbe(),
+            diagnose=fake_diagnose,
+            fix_text=fake_fix_text,
+            http=http,
+        )
         state = ServerState()
         runner = web.AppRunner(create_web_app(build_app(settings, services), state), access_log=None)
         await runner.setup()

@@ -30,17 +30,32 @@ class _Provider:
 
 @dataclass
 class FakeKB:
-    causes: dict[str, _Cause] = field(default_factory=lambda: {
-        "bad_credentials": _Cause("bad_credentials", "Wrong username or password", "The server refused the login."),
-        "app_password_required": _Cause("app_password_required", "App password required", "2-step is on."),
-        "tls_mismatch": _Cause("tls_mismatch", "TLS mode does not match the port", "465 is implicit TLS."),
-        "network_blocked": _Cause("network_blocked", "Outbound SMTP blocked", "A firewall drops it."),
-    })
-    providers: dict[str, _Provider] = field(default_factory=lambda: {
-        "gmail": _Provider("gmail", "Gmail", {"submission": [{"host": "smtp.gmail.com", "port": 587,
-                                                             "tls": "starttls"}],
-                                               "username": {"note": "Use the whole address."}}),
-    })
+    causes: dict[str, _Cause] = field(
+        default_factory=lambda: {
+            "bad_credentials": _Cause(
+                "bad_credentials", "Wrong username or password", "The server refused the login."
+            ),
+            "app_password_required": _Cause(
+                "app_password_required", "App password required", "2-step is on."
+            ),
+            "tls_mismatch": _Cause(
+                "tls_mismatch", "TLS mode does not match the port", "465 is implicit TLS."
+            ),
+            "network_blocked": _Cause("network_blocked", "Outbound SMTP blocked", "A firewall drops it."),
+        }
+    )
+    providers: dict[str, _Provider] = field(
+        default_factory=lambda: {
+            "gmail": _Provider(
+                "gmail",
+                "Gmail",
+                {
+                    "submission": [{"host": "smtp.gmail.com", "port": 587, "tls": "starttls"}],
+                    "username": {"note": "Use the whole address."},
+                },
+            ),
+        }
+    )
     clients: dict[str, Any] = field(default_factory=dict)
 
 
@@ -54,7 +69,9 @@ def fake_diagnose(text: str, *, kb: Any, probe: Any = None) -> Diagnosis:
     text = _SECRET.sub(r"\1[REDACTED]", text)
     causes: list[CauseMatch] = []
     if "535" in text:
-        causes.append(CauseMatch(id="bad_credentials", confidence=0.8, evidence=("535 5.7.8 rejected <login>",)))
+        causes.append(
+            CauseMatch(id="bad_credentials", confidence=0.8, evidence=("535 5.7.8 rejected <login>",))
+        )
         causes.append(CauseMatch(id="app_password_required", confidence=0.3, evidence=("gmail host",)))
     if "534" in text:
         causes.insert(0, CauseMatch(id="app_password_required", confidence=0.9, evidence=("534-5.7.9",)))
@@ -64,9 +81,13 @@ def fake_diagnose(text: str, *, kb: Any, probe: Any = None) -> Diagnosis:
         causes.append(CauseMatch(id="network_blocked", confidence=0.4, evidence=("connection timed out",)))
     causes.sort(key=lambda c: -c.confidence)
     m = _HOST.search(text)
-    facts = Facts(host=m.group(1).lower() if m else None, port=int(m.group(2)) if m and m.group(2) else None,
-                  provider="gmail" if "gmail" in text.lower() else None, secrets=secrets,
-                  reply_codes=tuple(int(c) for c in re.findall(r"\b([45]\d\d)\b", text)))
+    facts = Facts(
+        host=m.group(1).lower() if m else None,
+        port=int(m.group(2)) if m and m.group(2) else None,
+        provider="gmail" if "gmail" in text.lower() else None,
+        secrets=secrets,
+        reply_codes=tuple(int(c) for c in re.findall(r"\b([45]\d\d)\b", text)),
+    )
     return Diagnosis(is_smtp=bool(causes), causes=tuple(causes), facts=facts, text=text)
 
 

@@ -1,6 +1,7 @@
 """A loopback fake of Slack's Web API (and of response_url) that records every call and answers like Slack.
 
-Serve it with `FakeSlack()` + `await fake.start()`; point the app at `fake.api_url` (SLACK_API_URL) and rewrite
+Serve it with `FakeSlack()` + `await fake.start()`; point the app at `fake.api_url` (SLACK_API_URL) and
+rewrite
 payloads' response_url to `fake.response_url()`. Each call is recorded as a `Call`: the Web API method (or
 "response_url"), its arguments, and where it went (channel, thread_ts, ephemeral or public).
 """
@@ -51,7 +52,8 @@ class Call:
     @property
     def public(self) -> bool:
         return self.method in {"chat.postMessage", "chat.update"} or (
-            self.method == "response_url" and not self.ephemeral)
+            self.method == "response_url" and not self.ephemeral
+        )
 
     @property
     def text(self) -> str:
@@ -94,8 +96,10 @@ class FakeSlack:
     """The fake server; `calls` is what the app did, in order."""
 
     calls: list[Call] = field(default_factory=list)
-    threads: dict[tuple[str, str], list[dict[str, Any]]] = field(default_factory=dict)  # conversations.replies
-    errors: dict[str, str] = field(default_factory=dict)        # method -> Slack error to answer once
+    threads: dict[tuple[str, str], list[dict[str, Any]]] = field(
+        default_factory=dict
+    )  # conversations.replies
+    errors: dict[str, str] = field(default_factory=dict)  # method -> Slack error to answer once
     rate_limited: dict[str, int] = field(default_factory=dict)  # method -> number of 429s to answer first
     _ts: Any = field(default_factory=lambda: itertools.count(1))
     _runner: web.AppRunner | None = None
@@ -135,7 +139,7 @@ class FakeSlack:
         """Every message the app posted anywhere (Web API or response_url)."""
         return self.of("chat.postMessage", "chat.postEphemeral", "response_url", "chat.update")
 
-    async def wait_for(self, count: int, *methods: str, timeout: float = 3.0) -> list[Call]:
+    async def wait_for(self, count: int, *methods: str, timeout: float = 3.0) -> list[Call]:  # noqa: ASYNC109
         """Wait until at least `count` calls of `methods` were recorded."""
         deadline = asyncio.get_running_loop().time() + timeout
         while len(self.of(*methods)) < count:
@@ -165,7 +169,9 @@ class FakeSlack:
         self.calls.append(Call(method, args, request.path))
         if self.rate_limited.get(method):
             self.rate_limited[method] -= 1
-            return web.json_response({"ok": False, "error": "ratelimited"}, status=429, headers={"Retry-After": "0"})
+            return web.json_response(
+                {"ok": False, "error": "ratelimited"}, status=429, headers={"Retry-After": "0"}
+            )
         if method in self.errors:
             return web.json_response({"ok": False, "error": self.errors.pop(method)})
         return web.json_response(self._answer(method, args))
@@ -173,18 +179,35 @@ class FakeSlack:
     def _answer(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
         ts = f"1700000000.{next(self._ts):06d}"
         if method == "auth.test":
-            return {"ok": True, "url": "https://example.slack.com/", "team": "Example", "user": "smtp-help",
-                    "team_id": TEAM_ID, "user_id": BOT_USER_ID, "bot_id": BOT_ID, "is_enterprise_install": False}
+            return {
+                "ok": True,
+                "url": "https://example.slack.com/",
+                "team": "Example",
+                "user": "smtp-help",
+                "team_id": TEAM_ID,
+                "user_id": BOT_USER_ID,
+                "bot_id": BOT_ID,
+                "is_enterprise_install": False,
+            }
         if method == "chat.postMessage":
             channel = args.get("channel")
             if isinstance(channel, str) and channel.startswith(("U", "W")):
                 channel = "D" + channel[1:]
-            return {"ok": True, "channel": channel, "ts": ts,
-                    "message": {"text": args.get("text"), "ts": ts, "bot_id": BOT_ID, "user": BOT_USER_ID}}
+            return {
+                "ok": True,
+                "channel": channel,
+                "ts": ts,
+                "message": {"text": args.get("text"), "ts": ts, "bot_id": BOT_ID, "user": BOT_USER_ID},
+            }
         if method == "chat.postEphemeral":
             return {"ok": True, "message_ts": ts}
         if method == "chat.update":
-            return {"ok": True, "channel": args.get("channel"), "ts": args.get("ts"), "text": args.get("text")}
+            return {
+                "ok": True,
+                "channel": args.get("channel"),
+                "ts": args.get("ts"),
+                "text": args.get("text"),
+            }
         if method == "conversations.replies":
             msgs = self.threads.get((args.get("channel", ""), args.get("ts", "")))
             if msgs is None:

@@ -18,25 +18,31 @@ from bot.render import blocks as bk
 from tests.slack.conftest import Harness, payload
 from tests.slack.fake_slack import BOT_ID, BOT_USER_ID
 
-SMTP_PASTE = "smtplib.SMTPAuthenticationError: (535, b'5.7.8 Username and Password not accepted') smtp.gmail.com:587"
+SMTP_PASTE = (
+    "smtplib.SMTPAuthenticationError: (535, b'5.7.8 Username and Password not accepted') smtp.gmail.com:587"
+)
 
 
-def channel_message(text: str, *, ts: str = "1355517523.000005", event_id: str = "Ev0001",
-                    **event: Any) -> dict[str, Any]:
+def channel_message(
+    text: str, *, ts: str = "1355517523.000005", event_id: str = "Ev0001", **event: Any
+) -> dict[str, Any]:
     body = payload("event_message_channel.json")
     body["event"].update({"text": text, "ts": ts, "event_ts": ts, **event})
     body["event_id"] = event_id
     return body
 
 
-def thread_reply(text: str, *, thread_ts: str, ts: str, event_id: str, user: str = "U061F7AUR") -> dict[str, Any]:
+def thread_reply(
+    text: str, *, thread_ts: str, ts: str, event_id: str, user: str = "U061F7AUR"
+) -> dict[str, Any]:
     body = payload("event_message_thread_reply.json")
     body["event"].update({"text": text, "thread_ts": thread_ts, "ts": ts, "event_ts": ts, "user": user})
     body["event_id"] = event_id
     return body
 
 
-# ------------------------------------------------------------------------------------------ transport & security
+# -------------------------------------------------------------------------------------- transport & security
+
 
 async def test_url_verification_echoes_the_challenge(harness: Harness) -> None:
     status, text = await harness.event(payload("url_verification.json"))
@@ -50,8 +56,9 @@ async def test_unsigned_url_verification_is_refused(harness: Harness) -> None:
 
 
 async def test_bad_signature_gets_401_and_nothing_is_posted(harness: Harness) -> None:
-    status, _ = await harness.event(channel_message(SMTP_PASTE),
-                                    headers={"X-Slack-Signature": "v0=" + "0" * 64})
+    status, _ = await harness.event(
+        channel_message(SMTP_PASTE), headers={"X-Slack-Signature": "v0=" + "0" * 64}
+    )
     await harness.settle()
     assert status == 401
     assert harness.fake.posts == []
@@ -59,13 +66,18 @@ async def test_bad_signature_gets_401_and_nothing_is_posted(harness: Harness) ->
 
 async def test_stale_timestamp_gets_401(harness: Harness) -> None:
     body = json.dumps(channel_message(SMTP_PASTE))
-    status, _ = await harness.post(body, content_type="application/json",
-                                   headers=harness.sign(body, ts=int(time.time()) - 301), sign=False)
+    status, _ = await harness.post(
+        body,
+        content_type="application/json",
+        headers=harness.sign(body, ts=int(time.time()) - 301),
+        sign=False,
+    )
     assert status == 401
 
 
-async def test_malformed_timestamp_gets_400_without_a_traceback(harness: Harness,
-                                                                caplog: pytest.LogCaptureFixture) -> None:
+async def test_malformed_timestamp_gets_400_without_a_traceback(
+    harness: Harness, caplog: pytest.LogCaptureFixture
+) -> None:
     body = json.dumps(channel_message(SMTP_PASTE))
     headers = {**harness.sign(body), "X-Slack-Request-Timestamp": "abc"}
     with caplog.at_level(logging.ERROR):
@@ -75,8 +87,9 @@ async def test_malformed_timestamp_gets_400_without_a_traceback(harness: Harness
 
 
 async def test_ssl_check_is_answered(harness: Harness) -> None:
-    status, _ = await harness.post("ssl_check=1&token=x", content_type="application/x-www-form-urlencoded",
-                                   sign=False)
+    status, _ = await harness.post(
+        "ssl_check=1&token=x", content_type="application/x-www-form-urlencoded", sign=False
+    )
     assert status == 200
 
 
@@ -88,7 +101,8 @@ async def test_health_and_readiness(harness: Harness) -> None:
         assert resp.status == 503
 
 
-# ------------------------------------------------------------------------------------------ /smtp-help
+# ------------------------------------------------------------------------------------------------ /smtp-help
+
 
 async def test_command_paste_gets_a_private_diagnosis_with_buttons(harness: Harness) -> None:
     started = time.monotonic()
@@ -97,18 +111,26 @@ async def test_command_paste_gets_a_private_diagnosis_with_buttons(harness: Harn
     assert time.monotonic() - started < 1.0
     await harness.settle()
     [answer] = harness.fake.posts
-    assert answer.method == "response_url" and answer.ephemeral
-    assert "Wrong username or password" in answer.text and "80%" in answer.text
+    assert answer.method == "response_url"
+    assert answer.ephemeral
+    assert "Wrong username or password" in answer.text
+    assert "80%" in answer.text
     assert "Fix step one for bad_credentials" in answer.text
-    assert set(answer.action_values()) == {bk.ACTION_PROBE, bk.ACTION_SHARE, bk.ACTION_OTHER, bk.ACTION_FIXED,
-                                           bk.ACTION_NOT_FIXED}
+    assert set(answer.action_values()) == {
+        bk.ACTION_PROBE,
+        bk.ACTION_SHARE,
+        bk.ACTION_OTHER,
+        bk.ACTION_FIXED,
+        bk.ACTION_NOT_FIXED,
+    }
     assert SMTP_PASTE not in json.dumps(answer.action_values())  # buttons carry a reference, not the paste
 
 
 async def test_command_help_answers_in_the_ack(harness: Harness) -> None:
     status, body = await harness.command("help")
     await harness.settle()
-    assert status == 200 and "probe" in body
+    assert status == 200
+    assert "probe" in body
     assert harness.fake.posts == []
 
 
@@ -123,7 +145,8 @@ async def test_command_provider_and_unknown_provider(harness: Harness) -> None:
     _, body = await harness.command("provider gmail")
     assert "smtp.gmail.com" in body
     _, body = await harness.command("provider nosuch")
-    assert "nosuch" in body and "gmail" in body
+    assert "nosuch" in body
+    assert "gmail" in body
 
 
 async def test_command_probe_shows_progress_then_replaces_it(harness: Harness) -> None:
@@ -131,7 +154,8 @@ async def test_command_probe_shows_progress_then_replaces_it(harness: Harness) -
     assert "probing smtp.gmail.com:587" in body
     await harness.settle()
     [result] = harness.fake.posts
-    assert result.args["replace_original"] is True and result.ephemeral
+    assert result.args["replace_original"] is True
+    assert result.ephemeral
     assert "TLSv1.3" in result.text
     assert harness.services.probe.targets == ["smtp.gmail.com:587"]
 
@@ -144,15 +168,18 @@ async def test_channel_off_silences_auto_replies(harness: Harness) -> None:
     assert harness.fake.posts == []
 
 
-# ------------------------------------------------------------------------------------------ channel pastes
+# -------------------------------------------------------------------------------------------- channel pastes
+
 
 async def test_smtp_paste_in_channel_is_answered_in_its_thread(harness: Harness) -> None:
     status, _ = await harness.event(channel_message(SMTP_PASTE))
     await harness.settle()
     assert status == 200
     [reply] = harness.fake.posts
-    assert reply.method == "chat.postMessage" and reply.public
-    assert reply.channel == "C123ABC456" and reply.thread_ts == "1355517523.000005"
+    assert reply.method == "chat.postMessage"
+    assert reply.public
+    assert reply.channel == "C123ABC456"
+    assert reply.thread_ts == "1355517523.000005"
     assert "Wrong username or password" in reply.text
 
 
@@ -200,7 +227,8 @@ async def test_allow_listed_helpdesk_bot_ticket_is_answered(harness: Harness) ->
     await harness.event(body)
     await harness.settle()
     [reply] = harness.fake.posts
-    assert reply.thread_ts == "1610261539.000900" and reply.channel == "C111"
+    assert reply.thread_ts == "1610261539.000900"
+    assert reply.channel == "C111"
 
 
 @pytest.mark.parametrize("name", ["event_message_changed.json", "event_message_replied.json"])
@@ -225,14 +253,17 @@ async def test_paste_cannot_ping_the_channel(harness: Harness) -> None:
     await harness.settle()
     [reply] = harness.fake.posts
     dumped = json.dumps(reply.args)
-    assert "<!channel>" not in dumped and "<@U999>" not in dumped and "<https://evil" not in dumped
+    assert "<!channel>" not in dumped
+    assert "<@U999>" not in dumped
+    assert "<https://evil" not in dumped
 
 
 async def test_secret_in_channel_warns_the_poster_privately(harness: Harness) -> None:
     await harness.event(channel_message(SMTP_PASTE + "\npassword=hunter2hunter2"))
     await harness.settle()
     [warning] = harness.fake.of("chat.postEphemeral")
-    assert warning.args["user"] == "U123ABC456" and warning.channel == "C123ABC456"
+    assert warning.args["user"] == "U123ABC456"
+    assert warning.channel == "C123ABC456"
     assert "rotate" in warning.text.lower()
     assert all("hunter2" not in json.dumps(c.args) for c in harness.fake.calls)
 
@@ -241,25 +272,37 @@ async def test_dm_is_always_answered(harness: Harness) -> None:
     await harness.event(channel_message("hello?", channel="D123", channel_type="im"))
     await harness.settle()
     [reply] = harness.fake.posts
-    assert reply.channel == "D123" and reply.thread_ts is None
+    assert reply.channel == "D123"
+    assert reply.thread_ts is None
 
 
-# ------------------------------------------------------------------------------------------ triage threads
+# -------------------------------------------------------------------------------------------- triage threads
+
 
 async def test_thread_replies_update_only_on_new_evidence(harness: Harness) -> None:
     root = "1482960137.003543"
     await harness.event(channel_message("smtp.gmail.com:587 says 535 5.7.8", ts=root, event_id="Ev1"))
     await harness.settle()
     assert len(harness.fake.posts) == 1
-    await harness.event(thread_reply("thanks, trying that now", thread_ts=root, ts="1482960137.1", event_id="Ev2"))
+    await harness.event(
+        thread_reply("thanks, trying that now", thread_ts=root, ts="1482960137.1", event_id="Ev2")
+    )
     await harness.settle()
     assert len(harness.fake.posts) == 1, "chatter must not get a reply"
-    await harness.event(thread_reply("now with port 465 I get: ssl wrong version number", thread_ts=root,
-                                     ts="1482960137.2", event_id="Ev3"))
+    await harness.event(
+        thread_reply(
+            "now with port 465 I get: ssl wrong version number",
+            thread_ts=root,
+            ts="1482960137.2",
+            event_id="Ev3",
+        )
+    )
     await harness.settle()
     update = harness.fake.posts[-1]
-    assert len(harness.fake.posts) == 2 and update.thread_ts == root
-    assert "What changed" in update.text and "TLS mode does not match the port" in update.text
+    assert len(harness.fake.posts) == 2
+    assert update.thread_ts == root
+    assert "What changed" in update.text
+    assert "TLS mode does not match the port" in update.text
     await harness.event(thread_reply("still failing", thread_ts=root, ts="1482960137.3", event_id="Ev4"))
     await harness.settle()
     assert len(harness.fake.posts) == 3
@@ -287,14 +330,16 @@ async def test_mention_in_a_thread_reads_the_whole_thread(harness: Harness) -> N
         {"type": "message", "user": "U1", "text": f"<@{BOT_USER_ID}> ideas?", "ts": "1482960137.3"},
     ]
     mention = payload("event_app_mention.json")
-    mention["event"].update({"text": f"<@{BOT_USER_ID}> ideas?", "channel": "C123ABC456",
-                             "ts": "1482960137.3", "thread_ts": root})
+    mention["event"].update(
+        {"text": f"<@{BOT_USER_ID}> ideas?", "channel": "C123ABC456", "ts": "1482960137.3", "thread_ts": root}
+    )
     await harness.event(mention)
     await harness.settle()
     [fetch] = harness.fake.of("conversations.replies")
     assert fetch.args["ts"] == root
     [reply] = harness.fake.posts
-    assert reply.thread_ts == root and "Wrong username or password" in reply.text
+    assert reply.thread_ts == root
+    assert "Wrong username or password" in reply.text
 
 
 async def test_mention_without_smtp_content_still_answers(harness: Harness) -> None:
@@ -302,10 +347,12 @@ async def test_mention_without_smtp_content_still_answers(harness: Harness) -> N
     await harness.event(mention)
     await harness.settle()
     [reply] = harness.fake.posts
-    assert reply.thread_ts == mention["event"]["ts"] and "could not find" in reply.text
+    assert reply.thread_ts == mention["event"]["ts"]
+    assert "could not find" in reply.text
 
 
-# ------------------------------------------------------------------------------------------ buttons, shortcut, modal, home
+# ---------------------------------------------------------------------------- buttons, shortcut, modal, home
+
 
 async def _command_answer(harness: Harness) -> dict[str, str]:
     await harness.command(SMTP_PASTE)
@@ -317,14 +364,30 @@ async def _command_answer(harness: Harness) -> dict[str, str]:
 
 def click(harness: Harness, action_id: str, value: str, *, ephemeral: bool = True) -> dict[str, Any]:
     body = copy.deepcopy(payload("block_actions.json"))
-    body.update({"team": {"id": "T123ABC456", "domain": "example"}, "channel": {"id": "C2147483705", "name": "t"},
-                 "response_url": harness.fake.response_url("click")})
-    body["container"] = {"type": "message", "message_ts": "1548261231.000200", "channel_id": "C2147483705",
-                         "is_ephemeral": ephemeral}
+    body.update(
+        {
+            "team": {"id": "T123ABC456", "domain": "example"},
+            "channel": {"id": "C2147483705", "name": "t"},
+            "response_url": harness.fake.response_url("click"),
+        }
+    )
+    body["container"] = {
+        "type": "message",
+        "message_ts": "1548261231.000200",
+        "channel_id": "C2147483705",
+        "is_ephemeral": ephemeral,
+    }
     if ephemeral:
         body.pop("message", None)
-    body["actions"] = [{"action_id": action_id, "block_id": "smtp_help_actions", "value": value, "type": "button",
-                        "action_ts": "1548426417.840180"}]
+    body["actions"] = [
+        {
+            "action_id": action_id,
+            "block_id": "smtp_help_actions",
+            "value": value,
+            "type": "button",
+            "action_ts": "1548426417.840180",
+        }
+    ]
     return body
 
 
@@ -334,7 +397,8 @@ async def test_share_posts_the_answer_publicly(harness: Harness) -> None:
     await harness.settle()
     assert status == 200
     [shared] = harness.fake.posts
-    assert shared.public and "Shared by <@UA8RXUSPL>" in shared.text
+    assert shared.public
+    assert "Shared by <@UA8RXUSPL>" in shared.text
 
 
 async def test_other_causes_lists_the_runners_up(harness: Harness) -> None:
@@ -342,7 +406,8 @@ async def test_other_causes_lists_the_runners_up(harness: Harness) -> None:
     await harness.interactive(click(harness, bk.ACTION_OTHER, values[bk.ACTION_OTHER]))
     await harness.settle()
     [other] = harness.fake.posts
-    assert other.ephemeral and "App password required" in other.text
+    assert other.ephemeral
+    assert "App password required" in other.text
     assert bk.ACTION_SHOW_FIX in other.action_values()
 
 
@@ -363,8 +428,10 @@ async def test_probe_button_updates_the_private_answer_in_place(harness: Harness
     await harness.interactive(click(harness, bk.ACTION_PROBE, values[bk.ACTION_PROBE]))
     await harness.settle()
     progress, result = harness.fake.posts
-    assert "probing smtp.gmail.com:587" in progress.text and progress.args["replace_original"]
-    assert "TLSv1.3" in result.text and result.args["replace_original"]
+    assert "probing smtp.gmail.com:587" in progress.text
+    assert progress.args["replace_original"]
+    assert "TLSv1.3" in result.text
+    assert result.args["replace_original"]
 
 
 async def test_probe_button_on_a_thread_reply_posts_progress_then_updates_it(harness: Harness) -> None:
@@ -374,13 +441,19 @@ async def test_probe_button_on_a_thread_reply_posts_progress_then_updates_it(har
     harness.fake.calls.clear()
     body = click(harness, bk.ACTION_PROBE, value, ephemeral=False)
     body["channel"]["id"] = body["container"]["channel_id"] = "C123ABC456"
-    body["message"] = {"type": "message", "ts": "1700000000.000001", "thread_ts": "1355517523.000005",
-                       "bot_id": BOT_ID}
+    body["message"] = {
+        "type": "message",
+        "ts": "1700000000.000001",
+        "thread_ts": "1355517523.000005",
+        "bot_id": BOT_ID,
+    }
     await harness.interactive(body)
     await harness.settle()
     progress, update = harness.fake.posts
-    assert progress.method == "chat.postMessage" and progress.thread_ts == "1355517523.000005"
-    assert update.method == "chat.update" and "TLSv1.3" in update.text
+    assert progress.method == "chat.postMessage"
+    assert progress.thread_ts == "1355517523.000005"
+    assert update.method == "chat.update"
+    assert "TLSv1.3" in update.text
 
 
 async def test_expired_reference_says_so(harness: Harness) -> None:
@@ -392,25 +465,39 @@ async def test_expired_reference_says_so(harness: Harness) -> None:
 
 async def test_message_shortcut_answers_privately(harness: Harness) -> None:
     body = payload("message_action.json")
-    body.update({"callback_id": "smtp_help_diagnose_message", "response_url": harness.fake.response_url("sc")})
+    body.update(
+        {"callback_id": "smtp_help_diagnose_message", "response_url": harness.fake.response_url("sc")}
+    )
     body["message"]["text"] = SMTP_PASTE
     status, _ = await harness.interactive(body)
     await harness.settle()
     assert status == 200
     [answer] = harness.fake.posts
-    assert answer.ephemeral and "Wrong username or password" in answer.text
+    assert answer.ephemeral
+    assert "Wrong username or password" in answer.text
 
 
 async def test_modal_submission_answers_privately_in_the_channel(harness: Harness) -> None:
     body = payload("view_submission.json")
-    body["view"].update({"callback_id": bk.MODAL_CALLBACK, "private_metadata": json.dumps({"channel": "C42"}),
-                         "state": {"values": {bk.MODAL_INPUT_BLOCK: {bk.MODAL_INPUT_ACTION: {
-                             "type": "plain_text_input", "value": SMTP_PASTE}}}}})
+    body["view"].update(
+        {
+            "callback_id": bk.MODAL_CALLBACK,
+            "private_metadata": json.dumps({"channel": "C42"}),
+            "state": {
+                "values": {
+                    bk.MODAL_INPUT_BLOCK: {
+                        bk.MODAL_INPUT_ACTION: {"type": "plain_text_input", "value": SMTP_PASTE}
+                    }
+                }
+            },
+        }
+    )
     status, _ = await harness.interactive(body)
     await harness.settle()
     assert status == 200
     [answer] = harness.fake.posts
-    assert answer.method == "chat.postEphemeral" and answer.channel == "C42"
+    assert answer.method == "chat.postEphemeral"
+    assert answer.channel == "C42"
 
 
 async def test_app_home_is_published(harness: Harness) -> None:
@@ -418,4 +505,5 @@ async def test_app_home_is_published(harness: Harness) -> None:
     await harness.settle()
     [publish] = harness.fake.of("views.publish")
     assert publish.args["user_id"] == "U123ABC456"
-    assert "Wrong username or password" in publish.text and "Gmail" in publish.text
+    assert "Wrong username or password" in publish.text
+    assert "Gmail" in publish.text

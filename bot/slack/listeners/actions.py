@@ -1,14 +1,15 @@
 """Buttons on a diagnosis: run live probe, share in channel, other causes, show a cause's fix, feedback.
 
-Every button acks at once; its value is a reference to the redacted paste kept in the store (bot.slack.replies).
+Every button acks at once; its value is a reference to the redacted paste kept in the store
+(bot.slack.replies).
 """
 
 from __future__ import annotations
 
 import logging
 import re
-from dataclasses import dataclass
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
@@ -34,22 +35,31 @@ EXPIRED = "That answer has expired. Paste the error again with `/smtp-help`."
 def register(app: AsyncApp, services: Services) -> None:
     """Wire every smtp_help_* button."""
 
-    async def on_action(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any],
-                        client: AsyncWebClient) -> None:
+    async def on_action(
+        ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient
+    ) -> None:
         await handle_action(ack=ack, body=body, action=action, client=client, services=services)
 
     app.action(ACTION_PATTERN)(on_action)
 
 
-async def handle_action(*, ack: AsyncAck, body: Mapping[str, Any], action: Mapping[str, Any],
-                        client: AsyncWebClient, services: Services) -> None:
+async def handle_action(
+    *,
+    ack: AsyncAck,
+    body: Mapping[str, Any],
+    action: Mapping[str, Any],
+    client: AsyncWebClient,
+    services: Services,
+) -> None:
     """Ack, then run the button's work in the background."""
     services.background.saw_request()
     await ack()
     handler = _HANDLERS.get(str(action.get("action_id")))
     if handler is None:
         return
-    services.background.spawn(handler(services, client, _Click.of(body, action)), name=str(action["action_id"]))
+    services.background.spawn(
+        handler(services, client, _Click.of(body, action)), name=str(action["action_id"])
+    )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -69,21 +79,26 @@ class _Click:
     def of(cls, body: Mapping[str, Any], action: Mapping[str, Any]) -> _Click:
         container = body.get("container") or {}
         message = body.get("message") or {}
-        return cls(team_id=str((body.get("team") or {}).get("id") or (body.get("user") or {}).get("team_id") or ""),
-                   channel=str((body.get("channel") or {}).get("id") or container.get("channel_id") or ""),
-                   user=str((body.get("user") or {}).get("id") or ""),
-                   value=decode_value(action.get("value")),
-                   response_url=body.get("response_url"),
-                   ephemeral=bool(container.get("is_ephemeral")) or not message,
-                   message_ts=message.get("ts") or container.get("message_ts"),
-                   thread_ts=message.get("thread_ts") or message.get("ts"))
+        return cls(
+            team_id=str((body.get("team") or {}).get("id") or (body.get("user") or {}).get("team_id") or ""),
+            channel=str((body.get("channel") or {}).get("id") or container.get("channel_id") or ""),
+            user=str((body.get("user") or {}).get("id") or ""),
+            value=decode_value(action.get("value")),
+            response_url=body.get("response_url"),
+            ephemeral=bool(container.get("is_ephemeral")) or not message,
+            message_ts=message.get("ts") or container.get("message_ts"),
+            thread_ts=message.get("thread_ts") or message.get("ts"),
+        )
 
 
 async def _load(services: Services, click: _Click) -> Any:
-    ctx = await replies.load_paste(services, team_id=click.team_id, channel=click.channel,
-                                   ref=click.value.get("r", ""))
+    ctx = await replies.load_paste(
+        services, team_id=click.team_id, channel=click.channel, ref=click.value.get("r", "")
+    )
     if ctx is None:
-        await replies.respond_to(services, click.response_url, {"text": EXPIRED, "blocks": bk.message_blocks(EXPIRED)})
+        await replies.respond_to(
+            services, click.response_url, {"text": EXPIRED, "blocks": bk.message_blocks(EXPIRED)}
+        )
     return ctx
 
 
@@ -93,10 +108,12 @@ async def _share(services: Services, client: AsyncWebClient, click: _Click) -> N
         return
     d = await replies.diagnose_soon(services, ctx.text)
     intro = f"Shared by <@{click.user}>" if _USER_ID.match(click.user) else None
-    message = replies.answer(services, d, ref=click.value["r"], cause_id=click.value.get("c"), share=False,
-                             intro=intro)
-    await replies.respond_to(services, click.response_url, message, response_type="in_channel",
-                             thread_ts=click.value.get("th"))
+    message = replies.answer(
+        services, d, ref=click.value["r"], cause_id=click.value.get("c"), share=False, intro=intro
+    )
+    await replies.respond_to(
+        services, click.response_url, message, response_type="in_channel", thread_ts=click.value.get("th")
+    )
 
 
 async def _other(services: Services, client: AsyncWebClient, click: _Click) -> None:
@@ -104,9 +121,14 @@ async def _other(services: Services, client: AsyncWebClient, click: _Click) -> N
     if ctx is None:
         return
     d = await replies.diagnose_soon(services, ctx.text)
-    await replies.respond_to(services, click.response_url,
-                             {"text": "Other possible causes",
-                              "blocks": bk.other_causes_blocks(d, kb=services.kb, ref=click.value["r"])})
+    await replies.respond_to(
+        services,
+        click.response_url,
+        {
+            "text": "Other possible causes",
+            "blocks": bk.other_causes_blocks(d, kb=services.kb, ref=click.value["r"]),
+        },
+    )
 
 
 async def _show_fix(services: Services, client: AsyncWebClient, click: _Click) -> None:
@@ -114,9 +136,13 @@ async def _show_fix(services: Services, client: AsyncWebClient, click: _Click) -
     if ctx is None:
         return
     d = await replies.diagnose_soon(services, ctx.text)
-    await replies.respond_to(services, click.response_url,
-                             replies.answer(services, d, ref=click.value["r"], cause_id=click.value.get("c"),
-                                            share=click.ephemeral))
+    await replies.respond_to(
+        services,
+        click.response_url,
+        replies.answer(
+            services, d, ref=click.value["r"], cause_id=click.value.get("c"), share=click.ephemeral
+        ),
+    )
 
 
 async def _feedback(services: Services, click: _Click, *, helpful: bool) -> None:
@@ -125,14 +151,23 @@ async def _feedback(services: Services, click: _Click, *, helpful: bool) -> None
     if ctx is None or not cause_id:
         return
     first = await services.store.claim_event(
-        f"feedback:{click.team_id}:{click.channel}:{click.value['r']}:{cause_id}:{click.user}")
+        f"feedback:{click.team_id}:{click.channel}:{click.value['r']}:{cause_id}:{click.user}"
+    )
     if first:
-        await services.store.record_feedback(team_id=click.team_id, channel=click.channel, user=click.user,
-                                             cause_id=cause_id, helpful=helpful, paste=ctx.text)
+        await services.store.record_feedback(
+            team_id=click.team_id,
+            channel=click.channel,
+            user=click.user,
+            cause_id=cause_id,
+            helpful=helpful,
+            paste=ctx.text,
+        )
     title = escape_mrkdwn(replies.titles(services).get(cause_id, cause_id))
     if helpful:
         text = f"Thanks! Glad the fix for *{title}* worked; it is noted so the next person gets it faster."
-        await replies.respond_to(services, click.response_url, {"text": text, "blocks": bk.message_blocks(text)})
+        await replies.respond_to(
+            services, click.response_url, {"text": text, "blocks": bk.message_blocks(text)}
+        )
         return
     d = await replies.diagnose_soon(services, ctx.text)
     text = f"Thanks for telling me. I noted that the fix for *{title}* did not help."
@@ -154,24 +189,35 @@ async def _probe(services: Services, client: AsyncWebClient, click: _Click) -> N
     target = click.value.get("t", "")
     if not target:
         return
-    progress = {"text": f"probing {escape_mrkdwn(target)}…", "blocks": bk.progress_blocks(target)}
+    progress: dict[str, Any] = {
+        "text": f"probing {escape_mrkdwn(target)}…",
+        "blocks": bk.progress_blocks(target),
+    }
     if click.ephemeral:  # a private answer: replace it in place, progress first
         await replies.respond_to(services, click.response_url, progress, replace_original=True)
-        result = await probe_report(services, team_id=click.team_id, user_id=click.user, channel=click.channel,
-                                    target=target)
-        ctx = await replies.load_paste(services, team_id=click.team_id, channel=click.channel,
-                                       ref=click.value.get("r", ""))
+        result = await probe_report(
+            services, team_id=click.team_id, user_id=click.user, channel=click.channel, target=target
+        )
+        ctx = await replies.load_paste(
+            services, team_id=click.team_id, channel=click.channel, ref=click.value.get("r", "")
+        )
         if ctx is not None:
             d = services.run_diagnosis(ctx.text)
             result = bk.fit(result + replies.answer(services, d, ref=click.value["r"])["blocks"])
-        await replies.respond_to(services, click.response_url, {"text": f"probe of {escape_mrkdwn(target)}", "blocks": result},
-                                 replace_original=True)
+        await replies.respond_to(
+            services,
+            click.response_url,
+            {"text": f"probe of {escape_mrkdwn(target)}", "blocks": result},
+            replace_original=True,
+        )
         return
     posted = await client.chat_postMessage(channel=click.channel, thread_ts=click.thread_ts, **progress)
-    result = await probe_report(services, team_id=click.team_id, user_id=click.user, channel=click.channel,
-                                target=target)
-    await client.chat_update(channel=click.channel, ts=str(posted["ts"]), text=f"probe of {escape_mrkdwn(target)}",
-                             blocks=result)
+    result = await probe_report(
+        services, team_id=click.team_id, user_id=click.user, channel=click.channel, target=target
+    )
+    await client.chat_update(
+        channel=click.channel, ts=str(posted["ts"]), text=f"probe of {escape_mrkdwn(target)}", blocks=result
+    )
 
 
 _HANDLERS = {

@@ -34,8 +34,9 @@ def register(app: AsyncApp, services: Services) -> None:
     app.command(COMMAND)(on_command)
 
 
-async def handle_command(*, ack: AsyncAck, command: Mapping[str, Any], client: AsyncWebClient,
-                         services: Services) -> None:
+async def handle_command(
+    *, ack: AsyncAck, command: Mapping[str, Any], client: AsyncWebClient, services: Services
+) -> None:
     """Ack within Slack's 3 s with what is instant; start whatever is slow in the background."""
     services.background.saw_request()
     cmd = parse_command(str(command.get("text") or ""))
@@ -46,14 +47,22 @@ async def handle_command(*, ack: AsyncAck, command: Mapping[str, Any], client: A
         await ack(**_provider_answer(services, cmd.arg))
     elif cmd.kind == "channel":
         on = cmd.arg == "on"
-        await ack(text=("I will answer SMTP pastes in this channel by myself again." if on else
-                        "I will stay quiet in this channel unless someone mentions me or uses /smtp-help."))
+        await ack(
+            text=(
+                "I will answer SMTP pastes in this channel by myself again."
+                if on
+                else "I will stay quiet in this channel unless someone mentions me or uses /smtp-help."
+            )
+        )
         services.background.spawn(services.store.set_channel_auto(team_id, channel, on), name="channel_auto")
     elif cmd.kind == "modal":
         await ack()
         services.background.spawn(
-            client.views_open(trigger_id=command["trigger_id"], view=bk.paste_modal(channel_id=channel or None)),
-            name="views_open")
+            client.views_open(
+                trigger_id=command["trigger_id"], view=bk.paste_modal(channel_id=channel or None)
+            ),
+            name="views_open",
+        )
     elif cmd.kind == "probe":
         await ack(text=f"probing {escape_mrkdwn(cmd.arg)}…", blocks=bk.progress_blocks(cmd.arg))
         services.background.spawn(_probe(services, command, cmd), name="command_probe")
@@ -67,9 +76,14 @@ def _provider_answer(services: Services, provider_id: str) -> dict[str, Any]:
     provider = providers.get(provider_id)
     if provider is None:
         known = ", ".join(f"`{escape_mrkdwn(p)}`" for p in sorted(providers)) or "none loaded"
-        return {"text": "Unknown provider",
-                "blocks": bk.message_blocks(f"I don't know `{escape_mrkdwn(provider_id)}`. Known: {known}.")}
-    return {"text": f"{getattr(provider, 'name', provider_id)} SMTP settings", "blocks": bk.provider_blocks(provider)}
+        return {
+            "text": "Unknown provider",
+            "blocks": bk.message_blocks(f"I don't know `{escape_mrkdwn(provider_id)}`. Known: {known}."),
+        }
+    return {
+        "text": f"{getattr(provider, 'name', provider_id)} SMTP settings",
+        "blocks": bk.provider_blocks(provider),
+    }
 
 
 async def _diagnose(services: Services, command: Mapping[str, Any], text: str) -> None:
@@ -79,14 +93,22 @@ async def _diagnose(services: Services, command: Mapping[str, Any], text: str) -
     if ref:
         await replies.remember(services, team_id=team_id, channel=channel, ref=ref, d=d)
     await replies.respond_to(services, command.get("response_url"), replies.answer(services, d, ref=ref))
-    await services.store.record_diagnosis(team_id=team_id, channel=channel,
-                                          cause_id=d.top.id if d.top and d.is_smtp else None, source="command")
+    await services.store.record_diagnosis(
+        team_id=team_id, channel=channel, cause_id=d.top.id if d.top and d.is_smtp else None, source="command"
+    )
 
 
 async def _probe(services: Services, command: Mapping[str, Any], cmd: Command) -> None:
-    blocks = await probe_report(services, team_id=str(command.get("team_id") or ""),
-                                user_id=str(command.get("user_id") or ""),
-                                channel=str(command.get("channel_id") or ""), target=cmd.arg)
-    await replies.respond_to(services, command.get("response_url"),
-                             {"text": f"probe of {escape_mrkdwn(cmd.arg)}", "blocks": blocks},
-                             replace_original=True)
+    blocks = await probe_report(
+        services,
+        team_id=str(command.get("team_id") or ""),
+        user_id=str(command.get("user_id") or ""),
+        channel=str(command.get("channel_id") or ""),
+        target=cmd.arg,
+    )
+    await replies.respond_to(
+        services,
+        command.get("response_url"),
+        {"text": f"probe of {escape_mrkdwn(cmd.arg)}", "blocks": blocks},
+        replace_original=True,
+    )

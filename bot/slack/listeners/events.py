@@ -19,7 +19,7 @@ __all__ = ["THREAD_FETCH_LIMIT", "handle_app_home_opened", "handle_app_mention",
 
 log = logging.getLogger(__name__)
 
-THREAD_FETCH_LIMIT = 100   # messages read from a thread on an @mention (conversations.replies, one page)
+THREAD_FETCH_LIMIT = 100  # messages read from a thread on an @mention (conversations.replies, one page)
 
 
 def register(app: AsyncApp, services: Services) -> None:
@@ -28,22 +28,26 @@ def register(app: AsyncApp, services: Services) -> None:
     async def on_home(event: dict[str, Any], body: dict[str, Any], client: AsyncWebClient) -> None:
         await handle_app_home_opened(event=event, body=body, client=client, services=services)
 
-    async def on_mention(event: dict[str, Any], body: dict[str, Any], context: AsyncBoltContext,
-                         client: AsyncWebClient) -> None:
+    async def on_mention(
+        event: dict[str, Any], body: dict[str, Any], context: AsyncBoltContext, client: AsyncWebClient
+    ) -> None:
         await handle_app_mention(event=event, body=body, context=context, client=client, services=services)
 
     app.event("app_home_opened")(on_home)
     app.event("app_mention")(on_mention)
 
 
-async def handle_app_home_opened(*, event: Mapping[str, Any], body: Mapping[str, Any], client: AsyncWebClient,
-                                 services: Services) -> None:
+async def handle_app_home_opened(
+    *, event: Mapping[str, Any], body: Mapping[str, Any], client: AsyncWebClient, services: Services
+) -> None:
     """Publish the Home tab (usage, known causes and providers, this workspace's counts)."""
     services.background.saw_request()
     if event.get("tab", "home") != "home" or not event.get("user"):
         return
-    services.background.spawn(_publish_home(services, client, team_id=str(body.get("team_id") or ""),
-                                            user=str(event["user"])), name="home")
+    services.background.spawn(
+        _publish_home(services, client, team_id=str(body.get("team_id") or ""), user=str(event["user"])),
+        name="home",
+    )
 
 
 async def _publish_home(services: Services, client: AsyncWebClient, *, team_id: str, user: str) -> None:
@@ -51,20 +55,40 @@ async def _publish_home(services: Services, client: AsyncWebClient, *, team_id: 
     await client.views_publish(user_id=user, view=bk.home_view(services.kb, counts))
 
 
-async def handle_app_mention(*, event: Mapping[str, Any], body: Mapping[str, Any], context: Any,
-                             client: AsyncWebClient, services: Services) -> None:
+async def handle_app_mention(
+    *,
+    event: Mapping[str, Any],
+    body: Mapping[str, Any],
+    context: Any,
+    client: AsyncWebClient,
+    services: Services,
+) -> None:
     """An explicit request: read the thread (after the ack) and always answer in it."""
     services.background.saw_request()
-    if skip_reason({**event, "subtype": None}, bot_user_id=context.bot_user_id, bot_id=context.bot_id,
-                   triage_bot_ids=services.settings.triage_bot_ids):
+    if skip_reason(
+        {**event, "subtype": None},
+        bot_user_id=context.bot_user_id,
+        bot_id=context.bot_id,
+        triage_bot_ids=services.settings.triage_bot_ids,
+    ):
         return
-    services.background.spawn(_answer_mention(services, client, event=event, body=body,
-                                              bot_user_id=context.bot_user_id, bot_id=context.bot_id),
-                              name="mention")
+    services.background.spawn(
+        _answer_mention(
+            services, client, event=event, body=body, bot_user_id=context.bot_user_id, bot_id=context.bot_id
+        ),
+        name="mention",
+    )
 
 
-async def _answer_mention(services: Services, client: AsyncWebClient, *, event: Mapping[str, Any],
-                          body: Mapping[str, Any], bot_user_id: str | None, bot_id: str | None) -> None:
+async def _answer_mention(
+    services: Services,
+    client: AsyncWebClient,
+    *,
+    event: Mapping[str, Any],
+    body: Mapping[str, Any],
+    bot_user_id: str | None,
+    bot_id: str | None,
+) -> None:
     store = services.store
     channel, ts = str(event["channel"]), str(event["ts"])
     team_id = str(body.get("team_id") or "")
@@ -76,29 +100,54 @@ async def _answer_mention(services: Services, client: AsyncWebClient, *, event: 
     thread_ts = str(event.get("thread_ts") or ts)
     text = message_text(event)
     if event.get("thread_ts"):
-        text = await _thread_text(services, client, channel=channel, thread_ts=thread_ts, fallback=text,
-                                  bot_user_id=bot_user_id, bot_id=bot_id, team_id=team_id)
+        text = await _thread_text(
+            services,
+            client,
+            channel=channel,
+            thread_ts=thread_ts,
+            fallback=text,
+            bot_user_id=bot_user_id,
+            bot_id=bot_id,
+            team_id=team_id,
+        )
     d = await replies.diagnose_soon(services, strip_mentions(text)[-MAX_PASTE_CHARS:])
     if not (d.is_smtp and d.top):
-        await client.chat_postMessage(channel=channel, thread_ts=thread_ts, text="No SMTP problem found",
-                                      blocks=bk.thread_unclear_blocks())
+        await client.chat_postMessage(
+            channel=channel,
+            thread_ts=thread_ts,
+            text="No SMTP problem found",
+            blocks=bk.thread_unclear_blocks(),
+        )
         return
     message = replies.answer(services, d, ref=thread_ts, share=False)
-    resp = await client.chat_postMessage(channel=channel, thread_ts=thread_ts, unfurl_links=False,
-                                         unfurl_media=False, **message)
-    await replies.remember(services, team_id=team_id, channel=channel, ref=thread_ts, d=d,
-                           reply_ts=resp.get("ts"))
+    resp = await client.chat_postMessage(
+        channel=channel, thread_ts=thread_ts, unfurl_links=False, unfurl_media=False, **message
+    )
+    await replies.remember(
+        services, team_id=team_id, channel=channel, ref=thread_ts, d=d, reply_ts=resp.get("ts")
+    )
     await store.record_diagnosis(team_id=team_id, channel=channel, cause_id=d.top.id, source="mention")
 
 
-async def _thread_text(services: Services, client: AsyncWebClient, *, channel: str, thread_ts: str,
-                       fallback: str, bot_user_id: str | None, bot_id: str | None, team_id: str) -> str:
+async def _thread_text(
+    services: Services,
+    client: AsyncWebClient,
+    *,
+    channel: str,
+    thread_ts: str,
+    fallback: str,
+    bot_user_id: str | None,
+    bot_id: str | None,
+    team_id: str,
+) -> str:
     """The thread's messages (people and allow-listed helpdesk bots, not us) joined, oldest first."""
     try:
         resp = await client.conversations_replies(channel=channel, ts=thread_ts, limit=THREAD_FETCH_LIMIT)
     except SlackApiError as exc:
-        log.warning("conversations.replies failed (%s); using what we remember of the thread",
-                    exc.response.get("error"))
+        log.warning(
+            "conversations.replies failed (%s); using what we remember of the thread",
+            exc.response.get("error"),
+        )
         ctx = await services.store.get_thread(team_id, channel, thread_ts)
         return f"{ctx.text}\n{fallback}" if ctx else fallback
     texts = []
@@ -106,7 +155,14 @@ async def _thread_text(services: Services, client: AsyncWebClient, *, channel: s
         if not isinstance(msg, Mapping):
             continue
         readable = {**msg, "channel": channel, "subtype": msg.get("subtype")}
-        if skip_reason(readable, bot_user_id=bot_user_id, bot_id=bot_id,
-                       triage_bot_ids=services.settings.triage_bot_ids) is None:
+        if (
+            skip_reason(
+                readable,
+                bot_user_id=bot_user_id,
+                bot_id=bot_id,
+                triage_bot_ids=services.settings.triage_bot_ids,
+            )
+            is None
+        ):
             texts.append(message_text(msg))
     return "\n".join(texts) or fallback

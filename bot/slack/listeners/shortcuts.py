@@ -42,7 +42,9 @@ async def _diagnose(services: Services, shortcut: Mapping[str, Any]) -> None:
     if ref:
         await replies.remember(services, team_id=team_id, channel=channel, ref=ref, d=d)
     thread = message.get("thread_ts") or message.get("ts")
-    await replies.respond_to(services, shortcut.get("response_url"),
-                             replies.answer(services, d, ref=ref, share_thread=thread))
-    await services.store.record_diagnosis(team_id=team_id, channel=channel,
-                                          cause_id=d.top.id if ref and d.top else None, source="shortcut")
+    await replies.respond_to(
+        services, shortcut.get("response_url"), replies.answer(services, d, ref=ref, share_thread=thread)
+    )
+    await services.store.record_diagnosis(
+        team_id=team_id, channel=channel, cause_id=d.top.id if ref and d.top else None, source="shortcut"
+    )

@@ -1,4 +1,4 @@
-"""The paste modal `/smtp-help` opens with no text: on submit, diagnose and answer privately in the channel."""
+"""The paste modal `/smtp-help` opens with no text: on submit, diagnose and answer privately."""
 
 from __future__ import annotations
 
@@ -25,8 +25,9 @@ log = logging.getLogger(__name__)
 def register(app: AsyncApp, services: Services) -> None:
     """Wire the paste modal's submission."""
 
-    async def on_submit(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any],
-                        client: AsyncWebClient) -> None:
+    async def on_submit(
+        ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient
+    ) -> None:
         await handle_paste_submission(ack=ack, body=body, view=view, client=client, services=services)
 
     app.view(bk.MODAL_CALLBACK)(on_submit)
@@ -37,20 +38,29 @@ def _pasted(view: Mapping[str, Any]) -> str:
     return str((values.get(bk.MODAL_INPUT_ACTION) or {}).get("value") or "")[:MAX_PASTE_CHARS]
 
 
-async def handle_paste_submission(*, ack: AsyncAck, body: Mapping[str, Any], view: Mapping[str, Any],
-                                  client: AsyncWebClient, services: Services) -> None:
+async def handle_paste_submission(
+    *,
+    ack: AsyncAck,
+    body: Mapping[str, Any],
+    view: Mapping[str, Any],
+    client: AsyncWebClient,
+    services: Services,
+) -> None:
     """Close the modal (or say what is missing), then answer in the background."""
     services.background.saw_request()
     text = _pasted(view)
     if not text.strip():
-        await ack(response_action="errors", errors={bk.MODAL_INPUT_BLOCK: "Paste an error or your SMTP settings."})
+        await ack(
+            response_action="errors", errors={bk.MODAL_INPUT_BLOCK: "Paste an error or your SMTP settings."}
+        )
         return
     await ack()
     services.background.spawn(_answer(services, client, body, view, text), name="modal")
 
 
-async def _answer(services: Services, client: AsyncWebClient, body: Mapping[str, Any], view: Mapping[str, Any],
-                  text: str) -> None:
+async def _answer(
+    services: Services, client: AsyncWebClient, body: Mapping[str, Any], view: Mapping[str, Any], text: str
+) -> None:
     user = str((body.get("user") or {}).get("id") or "")
     team_id = str((body.get("team") or {}).get("id") or (body.get("user") or {}).get("team_id") or "")
     try:
@@ -71,5 +81,6 @@ async def _answer(services: Services, client: AsyncWebClient, body: Mapping[str,
         answered_in = str((await client.chat_postMessage(channel=user, **message)).get("channel") or user)
     if ref:
         await replies.remember(services, team_id=team_id, channel=answered_in, ref=ref, d=d)
-    await services.store.record_diagnosis(team_id=team_id, channel=answered_in,
-                                          cause_id=d.top.id if ref and d.top else None, source="command")
+    await services.store.record_diagnosis(
+        team_id=team_id, channel=answered_in, cause_id=d.top.id if ref and d.top else None, source="command"
+    )
