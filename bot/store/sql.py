@@ -100,7 +100,10 @@ class SqlStore:
 
     def __init__(self, engine: AsyncEngine, *, thread_retention_s: int, retry_s: float,
                  clock: Callable[[], float]) -> None:
-        self.engine = engine
+        self._migration_engine = engine
+        # Every operation is one statement: autocommit saves the BEGIN/COMMIT round trips (PostgreSQL).
+        self.engine = (engine.execution_options(isolation_level="AUTOCOMMIT")
+                       if engine.dialect.name == "postgresql" else engine)
         self._thread_retention_s = thread_retention_s
         self._retry_s = retry_s
         self._clock = clock
@@ -126,8 +129,13 @@ class SqlStore:
             engine = create_async_engine(url, connect_args={"timeout": 15})
             event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         else:
-            engine = create_async_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True,
-                                         pool_recycle=1800, connect_args={"connect_timeout": CONNECT_TIMEOUT_S})
+            # synchronous_commit=off: a PostgreSQL crash may lose the last ~0.6 s of counts and thread context
+            # (never corrupts); in exchange no statement waits for a WAL flush, which halves write latency.
+            # No pool_pre_ping: a ping per checkout doubles round trips; a dead connection instead raises
+            # OperationalError, which invalidates the pool and sends that call to the fallback.
+            engine = create_async_engine(url, pool_size=10, max_overflow=20, pool_recycle=1800,
+                                         connect_args={"connect_timeout": CONNECT_TIMEOUT_S,
+                                                       "options": "-c synchronous_commit=off"})
         store = cls(engine, thread_retention_s=thread_retention_s, retry_s=retry_s, clock=clock)
         if slack_client_id:
             from slack_sdk.oauth.installation_store.sqlalchemy import (  # noqa: PLC0415
@@ -163,7 +171,7 @@ class SqlStore:
             if self._ready:
                 return True
             try:
-                async with self.engine.begin() as conn:
+                async with self._migration_engine.begin() as conn:
                     await conn.run_sync(_migrate)
             except Exception as exc:  # noqa: BLE001 - any failure here is "database not usable yet"
                 self._down(exc)
@@ -392,7 +400,7 @@ class SqlStore:
         """Wait for housekeeping and dispose of the connection pool."""
         if self._prune_task is not None:
             await asyncio.gather(self._prune_task, return_exceptions=True)
-        await self.engine.dispose()
+        await self._migration_engine.dispose()
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
