@@ -1,0 +1,146 @@
+"""Block Kit builders: limits hold for any input, user text is escaped, slack_sdk accepts the blocks."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from slack_sdk.models.blocks import Block
+from slack_sdk.models.views import View
+
+from bot.model import CauseMatch, Diagnosis, Facts, LintIssue
+from bot.render import blocks as bk
+from tests.slack.engine import FakeKB
+
+KB = FakeKB()
+
+
+def diagnosis(evidence: tuple[str, ...] = ("535 5.7.8",), n_causes: int = 3, **kw: object) -> Diagnosis:
+    ids = list(KB.causes)
+    causes = tuple(
+        CauseMatch(id=ids[i % len(ids)], confidence=0.9 - i * 0.1, evidence=evidence) for i in range(n_causes)
+    )
+    return Diagnosis(
+        is_smtp=True, causes=causes, facts=Facts(host="smtp.gmail.com", port=587, provider="gmail"), **kw
+    )  # type: ignore[arg-type]
+
+
+def validate(blocks: list[dict[str, object]], *, max_blocks: int = bk.MAX_BLOCKS) -> None:
+    assert len(blocks) <= max_blocks
+    for block in blocks:
+        Block.parse(block).validate_json()  # raises SlackObjectFormationError on a broken limit
+        text = block.get("text")
+        if isinstance(text, dict):
+            limit = bk.HEADER_MAX if block["type"] == "header" else bk.SECTION_MAX
+            assert len(text["text"]) <= limit
+
+
+def test_a_normal_answer_has_cause_confidence_evidence_fix_and_buttons() -> None:
+    blocks = bk.diagnosis_blocks(
+        diagnosis(), kb=KB, fix="1. one\n2. two", ref="p-1", probe_target="smtp.gmail.com:587"
+    )
+    validate(blocks)
+    dumped = json.dumps(blocks)
+    assert "Wrong username or password" in dumped
+    assert "high confidence (90%)" in dumped
+    assert "1. one" in dumped
+    assert blocks[-1]["type"] == "actions"
+    assert len(blocks[-1]["elements"]) == 5
+
+
+def test_huge_inputs_are_cut_within_every_limit_and_buttons_survive() -> None:
+    d = diagnosis(
+        evidence=tuple("x" * 5000 for _ in range(40)),
+        n_causes=30,
+        ambiguity="a" * 9000,
+        lint=tuple(LintIssue(id="l", cause="tls_mismatch", message="m" * 4000) for _ in range(20)),
+    )
+    fix = "\n".join(f"{i}. " + "step " * 200 for i in range(200))
+    blocks = bk.diagnosis_blocks(d, kb=KB, fix=fix, ref="p-1", probe_target="h" * 400)
+    validate(blocks)
+    assert len(json.dumps(blocks)) <= bk.MAX_MESSAGE_JSON + 200
+    assert blocks[-1]["type"] == "actions"
+    assert bk.CUT_NOTE in json.dumps(blocks, ensure_ascii=False)
+
+
+def test_header_is_capped_at_150() -> None:
+    kb = FakeKB()
+    kb.causes["bad_credentials"].title = "T" * 400
+    blocks = bk.diagnosis_blocks(diagnosis(), kb=kb, fix=None, ref=None)
+    assert blocks[0]["type"] == "header"
+    assert len(blocks[0]["text"]["text"]) <= bk.HEADER_MAX
+
+
+@pytest.mark.parametrize(
+    "hostile", ["<!channel>", "<!here>", "<@U123>", "<!subteam^S1>", "<https://evil|fix>"]
+)
+def test_user_text_cannot_mention_or_link(hostile: str) -> None:
+    """mrkdwn gets escaped text; plain_text (headers) never renders mentions, so it may keep it as typed."""
+    d = diagnosis(evidence=(f"535 {hostile}",), ambiguity=hostile)
+    blocks = bk.diagnosis_blocks(d, kb=KB, fix=None, ref="p-1")
+    assert hostile not in json.dumps(mrkdwn_texts(blocks))
+    report = {
+        "host": hostile,
+        "ports": [{"port": 25, "status": "open", "detail": hostile}],
+        "findings": [{"cause": "tls_mismatch", "detail": hostile}],
+    }
+    probe = bk.probe_blocks(report, kb=KB)
+    assert hostile not in json.dumps(mrkdwn_texts(probe))
+    assert "&lt;" in json.dumps(mrkdwn_texts(probe))
+
+
+def mrkdwn_texts(node: object) -> list[str]:
+    if isinstance(node, dict):
+        own = [node["text"]] if node.get("type") == "mrkdwn" else []
+        return own + [t for v in node.values() for t in mrkdwn_texts(v)]
+    if isinstance(node, list):
+        return [t for v in node for t in mrkdwn_texts(v)]
+    return []
+
+
+def test_mrkdwn_objects_are_verbatim() -> None:
+    blocks = bk.diagnosis_blocks(diagnosis(), kb=KB, fix="1. x", ref="p-1")
+    for block in blocks:
+        if block["type"] == "section":
+            assert block["text"]["verbatim"] is True
+
+
+def test_not_smtp_says_what_to_paste_and_has_no_buttons() -> None:
+    d = Diagnosis(is_smtp=False, causes=(), facts=Facts())
+    blocks = bk.diagnosis_blocks(d, kb=KB, fix=None, ref="p-1")
+    assert all(b["type"] != "actions" for b in blocks)
+    assert "could not find" in json.dumps(blocks)
+
+
+def test_other_causes_skip_the_shown_one() -> None:
+    blocks = bk.other_causes_blocks(diagnosis(), kb=KB, ref="p-1")
+    dumped = json.dumps(blocks)
+    assert "Wrong username or password" not in dumped
+    assert "App password required" in dumped
+    validate(blocks)
+
+
+def test_home_view_and_modal_are_valid_views() -> None:
+    home = bk.home_view(KB, {"diagnoses": 3, "probes": 1, "helpful": 2, "not_helpful": 0})
+    View(**home).validate_json()
+    assert "diagnoses: *3*" in json.dumps(home)
+    modal = bk.paste_modal(channel_id="C1")
+    View(**modal).validate_json()
+    assert json.loads(modal["private_metadata"]) == {"channel": "C1"}
+
+
+def test_button_values_stay_within_2000() -> None:
+    blocks = bk.diagnosis_blocks(diagnosis(), kb=KB, fix=None, ref="p-" + "x" * 3000, probe_target="h")
+    for el in blocks[-1]["elements"]:
+        assert len(el["value"]) <= bk.BUTTON_VALUE_MAX
+
+
+def test_provider_and_probe_blocks_are_valid() -> None:
+    validate(bk.provider_blocks(KB.providers["gmail"]))
+    report = {
+        "host": "smtp.gmail.com",
+        "addresses": ["192.0.2.1"],
+        "ports": [{"port": 465, "status": "timeout"}, {"port": 587, "status": "open", "tls": "TLSv1.3"}],
+        "findings": [],
+    }
+    validate(bk.probe_blocks(report, kb=KB))
