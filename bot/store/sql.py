@@ -18,7 +18,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import case, delete, event, func, select, text
+from sqlalchemy import bindparam, case, delete, event, func, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import URL, Connection, make_url
@@ -114,6 +114,7 @@ class SqlStore:
         self._last_prune = 0.0
         self._prune_task: asyncio.Task[None] | None = None
         self._insert = pg_insert if engine.dialect.name == "postgresql" else sqlite_insert
+        self._q = _statements(self._insert)
         self.installation_store: Any = None
         self.oauth_state_store: Any = None
 
@@ -205,12 +206,9 @@ class SqlStore:
         """INSERT with a unique key (an expired claim is taken over); in-process while degraded."""
         async def op() -> bool:
             now = self._clock()
-            stmt = self._insert(t.events).values(event_id=event_id, expires_at=now + ttl_s)
-            stmt = stmt.on_conflict_do_update(index_elements=[t.events.c.event_id],
-                                              set_={"expires_at": stmt.excluded.expires_at},
-                                              where=t.events.c.expires_at <= now)
             async with self.engine.begin() as conn:
-                row = (await conn.execute(stmt.returning(t.events.c.event_id))).first()
+                row = (await conn.execute(self._q["claim"], {"event_id": event_id, "expires_at": now + ttl_s,
+                                                             "now": now})).first()
             return row is not None
 
         return await self._db(op, lambda: self._fallback.claim_event(event_id, ttl_s=ttl_s))
@@ -218,10 +216,10 @@ class SqlStore:
     async def get_thread(self, team_id: str, channel: str, thread_ts: str) -> ThreadContext | None:
         """The live context of a thread, or None."""
         async def op() -> ThreadContext | None:
-            q = select(t.threads).where(t.threads.c.team_id == team_id, t.threads.c.channel == channel,
-                                        t.threads.c.thread_ts == thread_ts, t.threads.c.expires_at > self._clock())
             async with self.engine.connect() as conn:
-                row = (await conn.execute(q)).mappings().first()
+                row = (await conn.execute(self._q["get_thread"], {"team_id": team_id, "channel": channel,
+                                                                  "thread_ts": thread_ts, "now": self._clock()})
+                       ).mappings().first()
             if row is None:
                 return None
             return ThreadContext(team_id=row["team_id"], channel=row["channel"], thread_ts=row["thread_ts"],
@@ -238,12 +236,8 @@ class SqlStore:
                       "text": scrub(ctx.text), "last_causes": json.dumps(list(ctx.last_causes)),
                       "reply_ts": ctx.reply_ts, "updated_at": ctx.updated_at or now,
                       "expires_at": now + self._thread_retention_s}
-            stmt = self._insert(t.threads).values(**values)
-            stmt = stmt.on_conflict_do_update(
-                index_elements=[t.threads.c.team_id, t.threads.c.channel, t.threads.c.thread_ts],
-                set_={k: stmt.excluded[k] for k in ("text", "last_causes", "reply_ts", "updated_at", "expires_at")})
             async with self.engine.begin() as conn:
-                await conn.execute(stmt)
+                await conn.execute(self._q["put_thread"], values)
 
         await self._db(op, lambda: self._fallback.put_thread(ctx))
 
@@ -253,8 +247,9 @@ class SqlStore:
 
         async def op() -> None:
             async with self.engine.begin() as conn:
-                await conn.execute(t.diagnoses.insert().values(team_id=team_id, channel=channel, cause_id=cause_id,
-                                                               source=source, created_at=self._clock()))
+                await conn.execute(self._q["diagnosis"], {"team_id": team_id, "channel": channel,
+                                                          "cause_id": cause_id, "source": source,
+                                                          "created_at": self._clock()})
 
         await self._db(op, self._nothing)
 
@@ -319,12 +314,9 @@ class SqlStore:
         async def op() -> bool:
             now = self._clock()
             window = int(now // window_s)
-            stmt = self._insert(t.rate_limits).values(key=key, window=window, count=1,
-                                                      expires_at=(window + 1) * window_s)
-            stmt = stmt.on_conflict_do_update(index_elements=[t.rate_limits.c.key, t.rate_limits.c.window],
-                                              set_={"count": t.rate_limits.c.count + 1})
             async with self.engine.begin() as conn:
-                count = (await conn.execute(stmt.returning(t.rate_limits.c.count))).scalar_one()
+                count = (await conn.execute(self._q["hit"], {"key": key, "window": window, "count": 1,
+                                                             "expires_at": (window + 1) * window_s})).scalar_one()
             return int(count) <= limit
 
         return await self._db(op, lambda: self._fallback.hit_rate_limit(key, limit=limit, window_s=window_s))
@@ -401,6 +393,27 @@ class SqlStore:
         if self._prune_task is not None:
             await asyncio.gather(self._prune_task, return_exceptions=True)
         await self._migration_engine.dispose()
+
+
+def _statements(insert: Any) -> dict[str, Any]:
+    """The hot-path statements, built once with bind parameters (building them per call costs more CPU
+    than running them)."""
+    claim = insert(t.events).values(event_id=bindparam("event_id"), expires_at=bindparam("expires_at"))
+    claim = claim.on_conflict_do_update(index_elements=[t.events.c.event_id],
+                                        set_={"expires_at": claim.excluded.expires_at},
+                                        where=t.events.c.expires_at <= bindparam("now")).returning(t.events.c.event_id)
+    th = t.threads.c
+    get_thread = select(t.threads).where(th.team_id == bindparam("team_id"), th.channel == bindparam("channel"),
+                                         th.thread_ts == bindparam("thread_ts"), th.expires_at > bindparam("now"))
+    put = insert(t.threads)
+    put = put.on_conflict_do_update(
+        index_elements=[th.team_id, th.channel, th.thread_ts],
+        set_={k: put.excluded[k] for k in ("text", "last_causes", "reply_ts", "updated_at", "expires_at")})
+    hit = insert(t.rate_limits)
+    hit = hit.on_conflict_do_update(index_elements=[t.rate_limits.c.key, t.rate_limits.c.window],
+                                    set_={"count": t.rate_limits.c.count + 1}).returning(t.rate_limits.c.count)
+    return {"claim": claim, "get_thread": get_thread, "put_thread": put, "hit": hit,
+            "diagnosis": t.diagnoses.insert()}
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
