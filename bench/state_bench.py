@@ -26,8 +26,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.settings import Settings  # noqa: E402
-from bot.store import ThreadContext, open_store  # noqa: E402
+from bot.settings import Settings
+from bot.store import ThreadContext, open_store
 
 __all__ = ["main"]
 
@@ -105,7 +105,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
 
-    from tests.services import start_postgres, start_redis  # noqa: PLC0415
+    from tests.services import start_postgres, start_redis
 
     pg, rd = start_postgres(fast=False), start_redis()
     try:

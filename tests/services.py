@@ -114,7 +114,7 @@ class PostgresServer:
 
     def create_database(self, name: str) -> str:
         """Create an empty database and return its URL."""
-        import psycopg  # noqa: PLC0415
+        import psycopg
 
         with psycopg.connect(f"host=127.0.0.1 port={self.port} user=postgres dbname=postgres",
                              autocommit=True) as conn:

@@ -38,7 +38,7 @@ def render_report(report: FeedbackReport) -> str:
 
 
 async def _report(settings: Settings, team: str | None) -> FeedbackReport:
-    from bot.store.factory import open_store  # noqa: PLC0415
+    from bot.store.factory import open_store
 
     store = await open_store(settings)
     try:

@@ -22,12 +22,12 @@ async def open_store(settings: Settings, *, thread_retention_s: int = DEFAULT_TH
     SQLite (default) or PostgreSQL; the schema is migrated on open. A malformed URL raises ConfigError;
     an unreachable database does not: the store opens degraded and recovers when the database returns.
     """
-    from bot.store.sql import SqlStore, async_url  # noqa: PLC0415 - keeps `import bot.store` light
+    from bot.store.sql import SqlStore, async_url
 
     async_url(settings.database_url)  # ConfigError before anything is created
     redis = None
     if settings.redis_url:
-        from redis.asyncio import Redis  # noqa: PLC0415
+        from redis.asyncio import Redis
 
         try:
             redis = Redis.from_url(settings.redis_url, socket_timeout=REDIS_TIMEOUT_S,
@@ -38,6 +38,6 @@ async def open_store(settings: Settings, *, thread_retention_s: int = DEFAULT_TH
                               thread_retention_s=thread_retention_s, retry_s=retry_s, clock=clock)
     if redis is None:
         return sql
-    from bot.store.redis_layer import SharedStore  # noqa: PLC0415
+    from bot.store.redis_layer import SharedStore
 
     return SharedStore(sql, redis, clock=clock)

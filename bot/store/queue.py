@@ -49,7 +49,7 @@ def cache_key(target: str, kw: dict[str, Any]) -> str:
 
 async def run_probe_dict(settings: Settings, target: str, **kw: Any) -> dict[str, Any]:
     """Call bot.probe.run_probe with the settings' allow-list and budget; return the report dict."""
-    from bot.probe import run_probe  # noqa: PLC0415 - the probe package is optional at import time
+    from bot.probe import run_probe
 
     kw.setdefault("allow_networks", settings.probe_allow_networks)
     kw.setdefault("timeout_s", settings.probe_timeout_s)
@@ -106,8 +106,8 @@ class ArqProbeRunner(_CachingRunner):
     async def _get_pool(self) -> Any:
         async with self._pool_lock:
             if self._pool is None:
-                from arq import create_pool  # noqa: PLC0415
-                from arq.connections import RedisSettings  # noqa: PLC0415
+                from arq import create_pool
+                from arq.connections import RedisSettings
 
                 assert self._settings.redis_url is not None
                 self._pool = await create_pool(RedisSettings.from_dsn(self._settings.redis_url))

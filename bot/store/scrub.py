@@ -28,7 +28,7 @@ _MASK = "[REDACTED]"
 
 def _project_redact(text: str) -> str:
     try:
-        from bot.redact import redact  # noqa: PLC0415 - optional module, written by another engineer
+        from bot.redact import redact
     except ImportError:
         return text
     out: Any = redact(text)

@@ -19,10 +19,10 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from sqlalchemy import bindparam, case, delete, event, func, select, text
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import URL, Connection, make_url
-from sqlalchemy import exc as sa_exc
 from sqlalchemy.exc import ArgumentError, DBAPIError, InterfaceError, OperationalError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
@@ -77,8 +77,8 @@ def async_url(raw: str) -> URL:
 
 def _migrate(conn: Connection) -> None:
     """Bring the schema to head on this connection (called through run_sync)."""
-    from alembic import command  # noqa: PLC0415 - imported after its loggers are quietened (module top)
-    from alembic.config import Config  # noqa: PLC0415
+    from alembic import command
+    from alembic.config import Config
 
     if conn.dialect.name == "postgresql":
         conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": PG_MIGRATION_LOCK})
@@ -139,10 +139,10 @@ class SqlStore:
                                                        "options": "-c synchronous_commit=off"})
         store = cls(engine, thread_retention_s=thread_retention_s, retry_s=retry_s, clock=clock)
         if slack_client_id:
-            from slack_sdk.oauth.installation_store.sqlalchemy import (  # noqa: PLC0415
+            from slack_sdk.oauth.installation_store.sqlalchemy import (
                 AsyncSQLAlchemyInstallationStore,
             )
-            from slack_sdk.oauth.state_store.sqlalchemy import AsyncSQLAlchemyOAuthStateStore  # noqa: PLC0415
+            from slack_sdk.oauth.state_store.sqlalchemy import AsyncSQLAlchemyOAuthStateStore
 
             store.installation_store = AsyncSQLAlchemyInstallationStore(client_id=slack_client_id, engine=engine)
             store.oauth_state_store = AsyncSQLAlchemyOAuthStateStore(expiration_seconds=600, engine=engine)
@@ -174,7 +174,7 @@ class SqlStore:
             try:
                 async with self._migration_engine.begin() as conn:
                     await conn.run_sync(_migrate)
-            except Exception as exc:  # noqa: BLE001 - any failure here is "database not usable yet"
+            except Exception as exc:
                 self._down(exc)
                 return False
             if self._next_try:

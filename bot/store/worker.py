@@ -34,9 +34,9 @@ def build_worker(settings: Settings, *, burst: bool = False, handle_signals: boo
     if not settings.redis_url:
         raise ConfigError("REDIS_URL", "is needed by `smtp-help worker` (the probe job queue lives in Redis); "
                                        "without it the web process runs probes itself and no worker is needed")
-    from arq import func  # noqa: PLC0415
-    from arq.connections import RedisSettings  # noqa: PLC0415
-    from arq.worker import Worker  # noqa: PLC0415
+    from arq import func
+    from arq.connections import RedisSettings
+    from arq.worker import Worker
 
     return Worker(
         functions=[func(probe_job, name=PROBE_JOB, max_tries=1)],  # a lost probe is not retried (O2)

@@ -7,7 +7,14 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.services import PostgresServer, RedisServer, postgres_missing, redis_missing, start_postgres, start_redis
+from tests.services import (
+    PostgresServer,
+    RedisServer,
+    postgres_missing,
+    redis_missing,
+    start_postgres,
+    start_redis,
+)
 
 
 @pytest.fixture(scope="session")

@@ -13,8 +13,16 @@ import pytest
 
 from bot.errors import ConfigError
 from bot.settings import Settings
-from bot.store import ArqProbeRunner, LocalProbeRunner, MemoryStore, make_probe_runner, open_store
-from bot.store import command, queue, worker
+from bot.store import (
+    ArqProbeRunner,
+    LocalProbeRunner,
+    MemoryStore,
+    command,
+    make_probe_runner,
+    open_store,
+    queue,
+    worker,
+)
 
 
 class FakeProbe:
