@@ -1,0 +1,156 @@
+"""Rank the taxonomy causes for one paste: weighted signals from knowledge/, plus lint issues and probe findings.
+
+Each cause's score is the sum of the weights of its signals that fire (a pattern, a reply code, an enhanced
+status code, or a condition on the extracted facts). Confidence combines the score's strength with its share of
+all positive scores, so a lone weak hit is not reported as certain. Pure; no I/O.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from bot.extract import Extraction
+from bot.kb.model import Conditions, KnowledgeBase, Signal
+from bot.kb.patterns import line_at
+from bot.model import CauseMatch, Facts, Finding, LintIssue
+
+__all__ = ["Classification", "classify", "score_signals"]
+
+MAX_CAUSES = 5
+MAX_EVIDENCE = 5
+FINDING_WEIGHT = 4.0        # a live observation outweighs most single text hints
+STRENGTH_SCALE = 4.0        # score at which strength reaches 1 - 1/e
+OTHER_SMTP = "other_smtp"
+CAUSE_SHARE = 0.5           # how much of the best cause's score counts toward is_smtp
+CAUSE_CAP = 8.0
+
+
+@dataclass(frozen=True)
+class Classification:
+    """Ranked causes, whether the paste is about SMTP at all, and what decides between close candidates."""
+
+    causes: tuple[CauseMatch, ...]
+    is_smtp: bool
+    smtp_score: float
+    ambiguity: str | None
+
+
+def _holds(cond: Conditions, facts: Facts, matched: frozenset[int]) -> bool:
+    if cond.provider and facts.provider not in cond.provider:
+        return False
+    if cond.not_provider and facts.provider in cond.not_provider:
+        return False
+    if cond.client and facts.client not in cond.client:
+        return False
+    if cond.port and facts.port not in cond.port:
+        return False
+    if cond.tls_mode and facts.tls_mode not in cond.tls_mode:
+        return False
+    if cond.username_form and facts.username_form not in cond.username_form:
+        return False
+    if cond.language and facts.language not in cond.language:
+        return False
+    if cond.secret and not cond.secret.intersection(facts.secrets):
+        return False
+    if cond.flag and not cond.flag.issubset(facts.flags):
+        return False
+    if cond.not_flag and cond.not_flag.intersection(facts.flags):
+        return False
+    if cond.has_pattern is not None and cond.has_pattern not in matched:
+        return False
+    return not (cond.lacks_pattern is not None and cond.lacks_pattern in matched)
+
+
+def _evidence(signal: Signal, text: str, ext: Extraction, kb: KnowledgeBase) -> str | None:
+    """The evidence line when the signal fires, else None."""
+    facts = ext.facts
+    if not _holds(signal.when, facts, ext.matched):
+        return None
+    if signal.patterns:
+        index = next((i for i in signal.patterns if i in ext.matched), None)
+        if index is None:
+            return None
+        m = kb.bank.first(index, text)
+        return line_at(text, m.start(), m.end()) if m else None
+    if signal.reply_code is not None:
+        key = str(signal.reply_code)
+        return ext.code_lines.get(key, f"reply code {key}") if signal.reply_code in facts.reply_codes else None
+    if signal.enhanced_code is not None:
+        code = signal.enhanced_code
+        hit = next((c for c in facts.enhanced_codes if c == code or (code.endswith(".") and c.startswith(code))), None)
+        return ext.code_lines.get(hit, f"enhanced status code {hit}") if hit else None
+    return signal.why or "settings"
+
+
+def score_signals(signals: Iterable[Signal], text: str, ext: Extraction, kb: KnowledgeBase) -> tuple[float, list[str]]:
+    """Sum of the weights of the signals that fire, and their evidence lines (strongest first)."""
+    score = 0.0
+    hits: list[tuple[float, str]] = []
+    for signal in signals:
+        line = _evidence(signal, text, ext, kb)
+        if line is None:
+            continue
+        score += signal.weight
+        if signal.weight > 0:
+            hits.append((signal.weight, line))
+    hits.sort(key=lambda h: -h[0])
+    return score, list(dict.fromkeys(line for _w, line in hits))
+
+
+def _confidence(score: float, total: float) -> float:
+    strength = 1.0 - math.exp(-score / STRENGTH_SCALE)
+    share = score / total if total > 0 else 0.0
+    return round(max(0.0, min(1.0, strength * (0.45 + 0.55 * share))), 3)
+
+
+def classify(text: str, ext: Extraction, kb: KnowledgeBase, *, lint: Iterable[LintIssue] = (),
+             findings: Iterable[Finding] = ()) -> Classification:
+    """Ranked causes with confidence and evidence, is_smtp, and the deciding fact when the top two are close."""
+    scores: dict[str, float] = {}
+    evidence: dict[str, list[str]] = {}
+    for cause in kb.causes.values():
+        score, lines = score_signals(cause.signals, text, ext, kb)
+        scores[cause.id], evidence[cause.id] = score, lines
+    for issue in lint:
+        rule_weight = next((r.weight for r in kb.lint_rules if r.id == issue.id), 1.0)
+        scores[issue.cause] = scores.get(issue.cause, 0.0) + rule_weight
+        evidence.setdefault(issue.cause, []).insert(0, f"settings: {issue.message}")
+    for finding in findings:
+        scores[finding.cause] = scores.get(finding.cause, 0.0) + FINDING_WEIGHT
+        evidence.setdefault(finding.cause, []).insert(0, f"live probe: {finding.detail}")
+
+    smtp_score, _ = score_signals(kb.smtp_signals, text, ext, kb)
+    facts = ext.facts
+    if facts.client:
+        smtp_score += 1.0
+    if facts.provider:
+        smtp_score += 1.0
+    positive = {cid: s for cid, s in scores.items() if s > 0}
+    best = max(positive.values(), default=0.0)
+    # A strong cause match is itself evidence of SMTP ("535 Incorrect authentication data" says little else).
+    evidence_score = smtp_score + CAUSE_SHARE * min(best, CAUSE_CAP)
+    is_smtp = bool(findings) or (evidence_score >= kb.smtp_threshold and best > 0) or \
+        smtp_score >= kb.smtp_threshold + 3
+    if is_smtp and not positive:
+        positive = {OTHER_SMTP: 0.5}
+        evidence[OTHER_SMTP] = ["an SMTP problem, but no specific cause matched"]
+    order = list(kb.causes)
+    ranked = sorted(positive.items(), key=lambda kv: (-kv[1], order.index(kv[0]) if kv[0] in order else 99))
+    total = sum(positive.values())
+    causes = tuple(CauseMatch(id=cid, confidence=_confidence(s, total), evidence=tuple(evidence[cid][:MAX_EVIDENCE]))
+                   for cid, s in ranked[:MAX_CAUSES])
+    return Classification(causes=causes, is_smtp=is_smtp, smtp_score=smtp_score,
+                          ambiguity=_ambiguity(ranked, kb))
+
+
+def _ambiguity(ranked: list[tuple[str, float]], kb: KnowledgeBase) -> str | None:
+    """When the text cannot tell the top candidates apart, the knowledge base says which fact decides."""
+    if len(ranked) < 2:
+        return None
+    (first, s1), (second, s2) = ranked[0], ranked[1]
+    if s2 < 0.6 * s1:
+        return None
+    a, b = kb.causes.get(first), kb.causes.get(second)
+    return (a.confusable.get(second) if a else None) or (b.confusable.get(first) if b else None)

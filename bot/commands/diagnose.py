@@ -1,0 +1,70 @@
+"""`smtp-help diagnose [TEXT] [--json | --jsonl]`: the diagnosis engine from the command line."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from bot.diagnose import diagnose
+from bot.kb import load_knowledge_base
+from bot.render.text import render_text
+from bot.settings import Settings
+
+__all__ = ["add_arguments", "run"]
+
+MAX_STDIN = 1 << 20   # read at most 1 MiB; normalise keeps the head and the tail of anything longer than Slack's limit
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Arguments of `smtp-help diagnose`."""
+    parser.add_argument("text", nargs="*", help="the paste; read from standard input when omitted")
+    out = parser.add_mutually_exclusive_group()
+    out.add_argument("--json", action="store_true", help="print one JSON object")
+    out.add_argument("--jsonl", action="store_true",
+                     help='read lines of {"id": ..., "text": ...} and write one answer object per line')
+
+
+def _read_stdin() -> str:
+    data = sys.stdin.buffer.read(MAX_STDIN)
+    return data.decode("utf-8", errors="replace")
+
+
+def _jsonl(kb: Any) -> int:
+    bad = 0
+    for number, line in enumerate(sys.stdin.buffer, 1):
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+            if not isinstance(item, dict) or "text" not in item:
+                raise ValueError("needs a JSON object with a text field")
+            case_id, text = item.get("id", number), item["text"]
+            if not isinstance(text, str):
+                raise ValueError("text must be a string")
+        except ValueError as exc:
+            bad += 1
+            print(f"smtp-help: line {number}: not a {{\"id\", \"text\"}} JSON object ({exc})", file=sys.stderr)
+            continue
+        answer = {"id": case_id, **diagnose(text, kb=kb).to_dict()}
+        sys.stdout.write(json.dumps(answer, ensure_ascii=False) + "\n")
+    return 1 if bad else 0
+
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    """Diagnose and print; exit 0 (1 when some --jsonl lines could not be read)."""
+    kb = load_knowledge_base(settings.knowledge_dir)
+    if args.jsonl:
+        return _jsonl(kb)
+    text = " ".join(args.text) if args.text else _read_stdin()
+    if not text.strip():
+        print("smtp-help: nothing to diagnose: give the error text as an argument or on standard input",
+              file=sys.stderr)
+        return 2
+    diagnosis = diagnose(text, kb=kb)
+    if args.json:
+        print(json.dumps(diagnosis.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        sys.stdout.write(render_text(diagnosis, kb))
+    return 0

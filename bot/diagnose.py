@@ -1,0 +1,26 @@
+"""The diagnosis pipeline: normalise → redact → extract → lint → classify. Pure; no I/O."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.classify import classify
+from bot.extract import extract
+from bot.kb.model import KnowledgeBase
+from bot.lint import lint_settings
+from bot.model import Diagnosis
+from bot.normalize import normalize
+from bot.redact import redact
+
+__all__ = ["diagnose"]
+
+
+def diagnose(text: str | bytes, *, kb: KnowledgeBase, probe: Any = None) -> Diagnosis:
+    """Diagnose a paste (and, when given, a live probe report whose findings join the evidence)."""
+    redacted = redact(normalize(text))
+    ext = extract(redacted.text, kb, secrets=redacted.kinds)
+    lint = lint_settings(ext.facts, kb)
+    findings = tuple(getattr(probe, "findings", ()) or ()) if probe is not None else ()
+    result = classify(redacted.text, ext, kb, lint=lint, findings=findings)
+    return Diagnosis(is_smtp=result.is_smtp, causes=result.causes, facts=ext.facts, lint=lint, findings=findings,
+                     ambiguity=result.ambiguity if result.is_smtp else None, probe=probe, text=redacted.text)

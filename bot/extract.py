@@ -1,0 +1,285 @@
+"""Read the facts out of a paste: reply codes, enhanced status codes, hosts, port, TLS mode, username form,
+sender domain, provider and client library.
+
+Generic readers live here; what is specific to a provider or a library (its host names, its setting names,
+its exception names) lives in knowledge/ and arrives through the KnowledgeBase. Pure; no I/O.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any
+
+import re2
+
+from bot.kb.model import KnowledgeBase
+from bot.kb.patterns import line_at
+from bot.model import Facts
+
+__all__ = ["Extraction", "extract", "username_form"]
+
+_O = re2.Options()
+_O.log_errors = False
+
+
+def _re(pattern: str) -> Any:
+    return re2.compile(pattern, _O)
+
+
+# "535 5.7.8 ...", "535-5.7.8", "421 4.7.0": a reply code followed by its enhanced code (RFC 3463).
+_CODE_ENHANCED = _re(r"(?:^|[^\d.])([245]\d\d)[ -]#?([245]\.\d{1,3}\.\d{1,3})(?:[^\d.]|$)")
+# Enhanced codes standing on their own: "(#5.7.1)", "status=5.7.26", "dsn=4.4.2", "5.7.139 Authentication…".
+_ENHANCED = _re(r"(?i)(?:^|[\s(#\['\"=:,;]|status[ =:]|dsn=)([245]\.\d{1,3}\.\d{1,3})(?:[\s)\]'\",;:.]|$)")
+# Reply codes in context: transcripts, exception fields, "got code 530", smtplib tuples, "(code 554)".
+_CODE_CONTEXT = (
+    _re(r"(?i)(?:response ?code|responsecode|reply code|smtp code|status code|error code|smtperrorcode|"
+        r"statuscode|code|returned|smtp error|smtp|errno)\W{0,3}[\"'(\[]?([245]\d\d)\b"),
+    _re(r"\(([245]\d\d), ?b?['\"]"),
+    _re(r"(?mi)(?:server ?-> ?client:|^\s*s:|^\s*<-|^\s*<<<?|^\s*<~|\[smtp\] <-|response:)\s*['\"]?([245]\d\d)[ -]"),
+    _re(r"(?m)(?:^|[\s'\":>])([245]\d\d)[ -](?:[A-Z][a-z]|[a-z]{3,}\b|[A-Z]{2,}\b|<|\[|\()"),
+)
+_EXPECTED = _re(r"(?i)expected (?:response )?code \"?(\d{3})")
+_SKIP_CODE_CONTEXT = _re(r"(?i)(?:line|port|timeout|pid|#|v|version|http/\d\.\d|http)\W{0,2}$")
+
+_HOSTNAME = r"((?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,22}[a-z0-9])"
+_HOST_PORT = _re(rf"(?i)(?:^|[^\w.@/-]|//){_HOSTNAME}:(\d{{2,5}})\b")
+_HOST_SETTING = _re(
+    rf"(?i)(?:smtp[_.-]?host|mail[_.-]?host|email[_.-]?host|smtp[_.-]?server|mail[_.-]?server|smtpserver|"
+    rf"\bhost(?:name)?|\bserver(?:[_ ]?address)?|relayhost|smtp_addr|\baddress|opening to|connect(?:ing|ed)? to(?: host)?|"
+    rf"getaddrinfo (?:enotfound|eai_again)|\bto host|unknown host|host:)\W{{0,6}}\[?{_HOSTNAME}\]?")
+_ANY_HOST = _re(rf"(?i)(?:^|[^\w.@/-]){_HOSTNAME}(?:[^\w.-]|$)")
+_SMTPISH_HOST = _re(r"(?i)^(?:smtp|smtps|mail|email-smtp|smtpout|smtp-mail|smtp-relay|relay|outbound|mx|send|"
+                    r"smtpauth|secure|mailout|out)[\w-]*\.")
+_PORT = _re(r"(?i)(?:\bport\b|[_.]port\b|\bport_number)\W{0,5}(\d{2,5})\b")
+_IP_PORT = _re(r"\b(?:\d{1,3}\.){3}\d{1,3}:(25|465|587|2525)\b")
+_PORT_AFTER_HOST = _re(rf"(?i){_HOSTNAME}\W{{1,3}}(?:port\W{{0,3}})?(25|465|587|2525)\b")
+_TLD_FILE = frozenset({"py", "php", "js", "ts", "java", "cs", "rb", "go", "json", "yaml", "yml", "log", "txt",
+                       "xml", "html", "conf", "cfg", "ini", "env", "jar", "dll", "exe", "so", "class", "kt",
+                       "vue", "jsx", "tsx", "md", "sh", "lock", "toml", "mjs", "cjs", "gradle", "properties"})
+_USERNAME = _re(r"(?i)(?:\busername|\buser_?name|\buser\b|\blogin\b|smtp_?user|mail_?username|email_host_user|"
+                r"smtp_login|auth_?user|\bsmtpusername)\W{0,6}([^\s\"',;()<>{}]*)")
+_SENDER = _re(r"(?i)(?:\bfrom|sender|mail_from_address|default_from_email|from_email|mail from:)\W{0,6}"
+              r"[^@\s\"'<>]*@([a-z0-9.-]+\.[a-z]{2,24})")
+_ADDRESS_DOMAIN = _re(r"(?i)[a-z0-9._%+-]+@([a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,24})\b")
+_SCHEME = _re(r"(?i)\b(smtps?|smtp\+starttls)://")
+_GREETING = _re(r"(?m)(?:^|[\s:>'\"])220[ -]" + _HOSTNAME + r"\b")
+_AUTH_SENT = _re(r"(?i)\bAUTH (?:LOGIN|PLAIN|CRAM-MD5|XOAUTH2|NTLM)\b|\b334 |\bVXNlcm5hbWU6|\bUGFzc3dvcmQ6|"
+                 r"\.login\(|authenticate\(|SMTPAuth\s*=\s*true|mail\.smtp\.auth\s*=\s*true|auth:\s*\{|"
+                 r"NetworkCredential\(|\[REDACTED:(?:password|app_password|url_password|sendgrid_key|ses_smtp_password)\]")
+_AUTH_OK = _re(r"(?m)(?:^|[\s:>'\"])235[ -]")
+
+
+@dataclass(frozen=True)
+class Extraction:
+    """Facts plus where they were seen, for evidence lines."""
+
+    facts: Facts
+    code_lines: dict[str, str]      # "535" / "5.7.8" -> the line it was read from
+    matched: frozenset[int]         # PatternBank indices that matched the text
+
+
+def username_form(value: str | None) -> str | None:
+    """Classify a username: full_address, apikey, aws_key_id, empty, local_part or other."""
+    if value is None:
+        return None
+    value = value.strip().strip("\"'")
+    if value in ("", "''", '""', "null", "None", "nil"):
+        return "empty"
+    if value.lower() == "apikey":
+        return "apikey"
+    if "aws_access_key_id" in value or (value.startswith(("AKIA", "ASIA")) and len(value) == 20):
+        return "aws_key_id"
+    if "@" in value:
+        return "full_address"
+    if value.startswith(("$", "%", "{", "[REDACTED", "<", "*")):
+        return None
+    return "local_part"
+
+
+def _site(host: str) -> str:
+    """The last two labels of a host name: enough to tell gmail.com from hostingblues.com."""
+    return ".".join(host.rsplit(".", 2)[-2:])
+
+
+def _intercepted(greeting_host: str, host: str, provider: Any) -> bool:
+    """A provider's host was dialled but someone else greeted: a host or network is intercepting port 25/587."""
+    if not (host in provider.hosts or host.endswith(provider.host_suffixes)):
+        return False
+    own = {_site(h) for h in provider.hosts} | {_site(s.lstrip(".")) for s in provider.host_suffixes}
+    # The provider's own web domains (its docs) count as its own: Gmail also greets as mx.google.com.
+    own |= {_site(str(d.get("url", "")).split("/")[2]) for d in provider.data.get("docs", []) if "//" in str(d.get("url"))}
+    return _site(greeting_host) not in own and _site(greeting_host) != _site(host)
+
+
+def _codes(text: str) -> tuple[list[int], list[str], dict[str, str]]:
+    codes: list[int] = []
+    enhanced: list[str] = []
+    lines: dict[str, str] = {}
+    expected = {m.start(1) for m in _EXPECTED.finditer(text)}
+
+    def add_code(value: str, start: int, end: int) -> None:
+        if start in expected:
+            return
+        codes.append(int(value))
+        lines.setdefault(value, line_at(text, start, end))
+
+    for m in _CODE_ENHANCED.finditer(text):
+        add_code(m.group(1), m.start(1), m.end(2))
+        enhanced.append(m.group(2))
+        lines.setdefault(m.group(2), line_at(text, m.start(1), m.end(2)))
+    for m in _ENHANCED.finditer(text):
+        before = text[max(0, m.start(1) - 10):m.start(1)].lower()
+        if "version" in before or before.rstrip().endswith(("v", "exim", "php", "tls")):
+            continue
+        enhanced.append(m.group(1))
+        lines.setdefault(m.group(1), line_at(text, m.start(1), m.end(1)))
+    for regex in _CODE_CONTEXT:
+        for m in regex.finditer(text):
+            if _SKIP_CODE_CONTEXT.search(text[max(0, m.start(1) - 12):m.start(1)]):
+                continue
+            add_code(m.group(1), m.start(1), m.end(1))
+    return list(dict.fromkeys(codes)), list(dict.fromkeys(enhanced)), lines
+
+
+def _plausible_host(host: str) -> bool:
+    tld = host.rsplit(".", 1)[-1]
+    return "." in host and tld not in _TLD_FILE and not tld.isdigit() and not host.startswith(("www.", "support."))
+
+
+def _hosts(text: str, kb: KnowledgeBase) -> tuple[list[str], str | None, int | None]:
+    """Every SMTP-looking host (first seen first), the host the settings point at, and a port."""
+    hosts: list[str] = []
+    setting_host = None
+    port = None
+    for m in _HOST_PORT.finditer(text):
+        host, value = m.group(1).lower(), int(m.group(2))
+        if _plausible_host(host) and 1 <= value <= 65535:
+            hosts.append(host)
+            if setting_host is None and (_SMTPISH_HOST.search(host) or value in (25, 465, 587, 2525)):
+                setting_host, port = host, value
+    for m in _HOST_SETTING.finditer(text):
+        host = m.group(1).lower()
+        if _plausible_host(host):
+            hosts.append(host)
+            setting_host = setting_host or host
+    known = _known_hosts(kb)
+    for m in _ANY_HOST.finditer(text):
+        host = m.group(1).lower()
+        if _plausible_host(host) and (_SMTPISH_HOST.search(host) or host in known or host.endswith(_suffixes(kb))):
+            hosts.append(host)
+    hosts = list(dict.fromkeys(hosts))
+    if setting_host is None:
+        smtpish = [h for h in hosts if _SMTPISH_HOST.search(h) or h in known]
+        setting_host = smtpish[0] if smtpish else None
+    if port is None:
+        m = _PORT.search(text) or _PORT_AFTER_HOST.search(text) or _IP_PORT.search(text)
+        if m:
+            value = int(m.group(m.re.groups))
+            port = value if 1 <= value <= 65535 else None
+    return hosts, setting_host, port
+
+
+def _known_hosts(kb: KnowledgeBase) -> frozenset[str]:
+    cached = kb.templates.get("_known_hosts")
+    if cached is None:
+        cached = frozenset(h for p in kb.providers.values() for h in p.hosts)
+        kb.templates["_known_hosts"] = cached
+    return cached  # type: ignore[no-any-return]
+
+
+def _suffixes(kb: KnowledgeBase) -> tuple[str, ...]:
+    cached = kb.templates.get("_host_suffixes")
+    if cached is None:
+        cached = tuple(s for p in kb.providers.values() for s in p.host_suffixes)
+        kb.templates["_host_suffixes"] = cached
+    return cached  # type: ignore[no-any-return]
+
+
+def _provider(text: str, kb: KnowledgeBase, matched: frozenset[int], hosts: list[str], host: str | None,
+              domains: list[str]) -> str | None:
+    scores: Counter[str] = Counter()
+    for provider in kb.providers.values():
+        for i, h in enumerate(hosts):
+            if h in provider.hosts or h.endswith(provider.host_suffixes):
+                scores[provider.id] += 6 if h == host else max(4 - i, 2)
+        scores[provider.id] += 3 * sum(1 for p in provider.patterns if p in matched)
+        scores[provider.id] += 1.5 * sum(1 for p in provider.names if p in matched)
+        scores[provider.id] += sum(1 for d in domains if d in provider.domains)
+    if not scores:
+        return None
+    best, score = scores.most_common(1)[0]
+    return best if score >= 1.5 else None
+
+
+def _client(kb: KnowledgeBase, matched: frozenset[int]) -> str | None:
+    best, best_score = None, 0.0
+    for client in kb.clients.values():
+        hits = sum(1 for p in client.patterns if p in matched)
+        score = hits * client.weight
+        if score > best_score:
+            best, best_score = client.id, score
+    return best
+
+
+def _client_facts(text: str, kb: KnowledgeBase, matched: frozenset[int], client: str | None) -> dict[str, str]:
+    """Settings read by the knowledge base's fact readers; the detected client's readers win."""
+    found: dict[str, str] = {}
+    ordered = sorted(kb.clients.values(), key=lambda c: c.id != client)
+    for c in ordered:
+        for reader in c.facts:
+            if reader.pattern not in matched or reader.fact in found:
+                continue
+            m = kb.bank.first(reader.pattern, text)
+            if m is None:
+                continue
+            raw = (m.group("v") or "").strip().strip("\"'")
+            value = reader.values.get(raw.lower(), raw) if reader.values else raw
+            if reader.fact == "tls_mode" and value not in ("implicit", "starttls", "none"):
+                continue
+            if value or reader.fact == "username":
+                found[reader.fact] = value
+    return found
+
+
+def extract(text: str, kb: KnowledgeBase, *, secrets: tuple[str, ...] = ()) -> Extraction:
+    """Facts from normalised, redacted text."""
+    matched = kb.bank.scan(text)
+    codes, enhanced, code_lines = _codes(text)
+    hosts, host, port = _hosts(text, kb)
+    addresses = [m.group(1).lower() for m in _ADDRESS_DOMAIN.finditer(text)]
+    client = _client(kb, matched)
+    settings = _client_facts(text, kb, matched, client)
+    if settings.get("host") and _plausible_host(settings["host"].lower()):
+        host = settings["host"].lower()
+        if host not in hosts:
+            hosts.insert(0, host)
+    if settings.get("port", "").isdigit() and 1 <= int(settings["port"]) <= 65535:
+        port = int(settings["port"])
+    tls_mode = settings.get("tls_mode")
+    scheme = _SCHEME.search(text)
+    if tls_mode is None and scheme:
+        tls_mode = "implicit" if scheme.group(1).lower() == "smtps" else None
+    user_match = _USERNAME.search(text)
+    username = settings.get("username", user_match.group(1) if user_match else None)
+    if username is not None and "aws_access_key_id" in username:
+        username = "AKIA…"
+    provider = _provider(text, kb, matched, hosts, host, addresses)
+    sender = _SENDER.search(text)
+    language = kb.clients[client].language if client else None
+    greeting = _GREETING.search(text)
+    greeting_host = greeting.group(1).lower() if greeting else None
+    flags = []
+    if _AUTH_SENT.search(text) or username_form(username) in ("full_address", "apikey", "aws_key_id"):
+        flags.append("auth_attempted")
+    if _AUTH_OK.search(text):
+        flags.append("auth_succeeded")
+    if greeting_host and host and provider and _intercepted(greeting_host, host, kb.providers[provider]):
+        flags.append("intercepted")
+    facts = Facts(
+        reply_codes=tuple(codes), enhanced_codes=tuple(enhanced), hosts=tuple(hosts[:10]), host=host, port=port,
+        tls_mode=tls_mode, username=username if username_form(username) not in (None, "local_part") else None,
+        username_form=username_form(username), provider=provider, client=client, language=language,
+        sender_domain=sender.group(1).lower() if sender else None, secrets=secrets, flags=tuple(flags),
+        greeting_host=greeting_host)
+    return Extraction(facts=facts, code_lines=code_lines, matched=matched)

@@ -1,0 +1,1 @@
+"""Views of a Diagnosis: terminal text, Slack Block Kit, JSON. Words come from jinja2 templates."""

@@ -1,0 +1,59 @@
+"""The one jinja2 environment: sandboxed, undefined names are errors, values escaped for Slack when asked.
+
+Knowledge files are written by support engineers, so their templates render in a SandboxedEnvironment with
+StrictUndefined (a misspelt {{ placeholder }} fails `kb check` and the tests instead of printing nothing).
+For Slack, every interpolated value is mrkdwn-escaped by `finalize`; the template's own words are trusted.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+from jinja2 import StrictUndefined
+from jinja2.sandbox import SandboxedEnvironment
+
+from bot.render.escape import escape_mrkdwn
+
+__all__ = ["context_for", "render_template"]
+
+
+def _finalize_mrkdwn(value: Any) -> Any:
+    return escape_mrkdwn(value) if isinstance(value, str) else value
+
+
+def _env(mrkdwn: bool) -> SandboxedEnvironment:
+    env = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False, trim_blocks=True, lstrip_blocks=True,
+                               keep_trailing_newline=False, finalize=_finalize_mrkdwn if mrkdwn else None)
+    env.filters["code"] = lambda v: f"`{v}`"
+    return env
+
+
+_ENVS = {False: _env(False), True: _env(True)}
+
+
+def context_for(*, facts: Any, provider: Any, client: Any, **extra: Any) -> dict[str, Any]:
+    """The names a knowledge template may use: facts (all keys present), provider and client data (or None)."""
+    fact_map = asdict(facts) if facts is not None else {}
+    return {
+        "facts": fact_map,
+        "provider": dict(provider.data) if provider is not None else None,
+        "client": dict(client.data) if client is not None else None,
+        **extra,
+    }
+
+
+def render_template(kb: Any, source: str, *, facts: Any, provider: Any, client: Any, mrkdwn: bool,
+                    **extra: Any) -> str:
+    """Render a knowledge-base template (compiled once per knowledge base and mode)."""
+    key = ("tpl", mrkdwn, source)
+    template = kb.templates.get(key)
+    if template is None:
+        template = _ENVS[mrkdwn].from_string(source)
+        kb.templates[key] = template
+    return str(template.render(context_for(facts=facts, provider=provider, client=client, **extra)))
+
+
+def compile_template(source: str) -> None:
+    """Parse a template (for kb check); raises jinja2.TemplateSyntaxError."""
+    _ENVS[False].from_string(source)

@@ -1,0 +1,36 @@
+"""Terminal rendering of a Diagnosis (console and the CLI's default output)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+from bot.kb.model import KnowledgeBase
+from bot.model import Diagnosis
+from bot.render.escape import strip_controls
+from bot.render.fix import fix_text
+
+__all__ = ["render_text"]
+
+_ENV = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"), undefined=StrictUndefined,
+                   autoescape=False, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+_ENV.filters["pct"] = lambda v: f"{round(float(v) * 100)}%"
+_ENV.filters["clean"] = strip_controls
+
+
+def render_text(diagnosis: Diagnosis, kb: KnowledgeBase) -> str:
+    """Readable plain text: likely cause, evidence, fix steps, other candidates, facts read."""
+    top = diagnosis.top
+    facts = diagnosis.facts
+    return _ENV.get_template("diagnosis.txt.j2").render(
+        d=diagnosis,
+        top=top,
+        title=kb.causes[top.id].title if top and top.id in kb.causes else None,
+        summary=kb.causes[top.id].summary if top and top.id in kb.causes else None,
+        fix=fix_text(diagnosis, kb, mrkdwn=False) if top else "",
+        others=[(c, kb.causes[c.id].title if c.id in kb.causes else c.id) for c in diagnosis.causes[1:]],
+        provider=kb.providers[facts.provider].name if facts.provider in kb.providers else None,
+        client=kb.clients[facts.client].name if facts.client in kb.clients else None,
+        facts=facts,
+    )
