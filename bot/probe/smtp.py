@@ -265,8 +265,19 @@ async def _auth(acc: _Acc, smtp: aiosmtplib.SMTP, credentials: tuple[str, str]) 
         return
     acc.stage = "auth"
     user, password = credentials
+    # One attempt with one mechanism: aiosmtplib's login() would retry with every mechanism on failure,
+    # which doubles the failed logins a provider counts towards a lock-out.
+    offered = {m.upper() for m in smtp.server_auth_methods}
+    if "PLAIN" in offered:
+        attempt = smtp.auth_plain
+    elif "LOGIN" in offered:
+        attempt = smtp.auth_login
+    else:
+        acc.auth = AuthResult(ok=False, text=f"not attempted: no PLAIN or LOGIN ({' '.join(sorted(offered))})")
+        acc.stage = None
+        return
     try:
-        response = await smtp.login(user, password)
+        response = await attempt(user, password)
         acc.auth = AuthResult(ok=True, code=response.code, text=clean_text(response.message, 200))
     except SMTPAuthenticationError as exc:
         acc.auth = AuthResult(ok=False, code=exc.code, text=clean_text(exc.message, 200))
