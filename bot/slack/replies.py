@@ -94,7 +94,13 @@ def answer(
 ) -> dict[str, Any]:
     """chat.postMessage / response_url arguments (text + blocks) for a diagnosis."""
     shown = cause_id or (d.top.id if d.top else None)
-    fix = services.fix_text(d, services.kb, shown, mrkdwn=True) if shown and d.is_smtp else None
+    fix = None
+    if shown and d.is_smtp:
+        try:
+            fix = services.fix_text(d, services.kb, shown, mrkdwn=True)
+        except Exception:  # a broken fix template must not cost the user the diagnosis itself
+            log.exception("fix text for %s failed", shown)
+            fix = "_The fix steps for this cause could not be rendered; the error is in the bot's log._"
     blocks = bk.diagnosis_blocks(
         d,
         kb=services.kb,

@@ -109,6 +109,7 @@ class FakeSlack:
         app = web.Application()
         app.router.add_route("*", "/api/{method}", self._api)
         app.router.add_post("/response/{id}", self._response_url)
+        app.router.add_get("/_calls", self._dump)  # for benchmarks running the fake in another process
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -216,6 +217,10 @@ class FakeSlack:
         if method in {"views.publish", "views.open"}:
             return {"ok": True, "view": {"id": "V0001", **(args.get("view") or {})}}
         return {"ok": True}
+
+    async def _dump(self, _request: web.Request) -> web.Response:
+        return web.json_response([{"method": c.method, "channel": c.channel, "thread_ts": c.thread_ts,
+                                   "ephemeral": c.ephemeral, "path": c.path} for c in self.calls])
 
     async def _response_url(self, request: web.Request) -> web.Response:
         args = json.loads(await request.read() or b"{}")

@@ -507,3 +507,15 @@ async def test_app_home_is_published(harness: Harness) -> None:
     assert publish.args["user_id"] == "U123ABC456"
     assert "Wrong username or password" in publish.text
     assert "Gmail" in publish.text
+
+
+async def test_a_failing_fix_template_still_gets_the_diagnosis_out(harness: Harness) -> None:
+    def broken(*_a: Any, **_kw: Any) -> str:
+        raise RuntimeError("template bug")
+
+    harness.services.fix_text = broken
+    await harness.command(SMTP_PASTE)
+    await harness.settle()
+    [answer] = harness.fake.posts
+    assert "Wrong username or password" in answer.text
+    assert "could not be rendered" in answer.text
