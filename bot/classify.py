@@ -25,6 +25,7 @@ STRENGTH_SCALE = 4.0        # score at which strength reaches 1 - 1/e
 OTHER_SMTP = "other_smtp"
 CAUSE_SHARE = 0.5           # how much of the best cause's score counts toward is_smtp
 CAUSE_CAP = 8.0
+MIN_CONTEXT = 1.0           # is_smtp needs at least this much SMTP context of its own
 
 
 @dataclass(frozen=True)
@@ -131,7 +132,8 @@ def classify(text: str, ext: Extraction, kb: KnowledgeBase, *, lint: Iterable[Li
     best = max(positive.values(), default=0.0)
     # A strong cause match is itself evidence of SMTP ("535 Incorrect authentication data" says little else).
     evidence_score = smtp_score + CAUSE_SHARE * min(best, CAUSE_CAP)
-    is_smtp = bool(findings) or (evidence_score >= kb.smtp_threshold and best > 0) or \
+    # ...but a cause alone never makes a paste SMTP: a certificate error from pip or curl has no SMTP context.
+    is_smtp = bool(findings) or (smtp_score >= MIN_CONTEXT and evidence_score >= kb.smtp_threshold and best > 0) or \
         smtp_score >= kb.smtp_threshold + 3
     if is_smtp and not positive:
         positive = {OTHER_SMTP: 0.5}

@@ -57,8 +57,10 @@ _PORT_AFTER_HOST = _re(rf"(?i){_HOSTNAME}\W{{1,3}}(?:port\W{{0,3}})?(25|465|587|
 _TLD_FILE = frozenset({"py", "php", "js", "ts", "java", "cs", "rb", "go", "json", "yaml", "yml", "log", "txt",
                        "xml", "html", "conf", "cfg", "ini", "env", "jar", "dll", "exe", "so", "class", "kt",
                        "vue", "jsx", "tsx", "md", "sh", "lock", "toml", "mjs", "cjs", "gradle", "properties"})
+# Only assignments (KEY=value, key: value, "key": "value"): prose such as "the user credentials were incorrect"
+# must not be read as a username.
 _USERNAME = _re(r"(?i)(?:\busername|\buser_?name|\buser\b|\blogin\b|smtp_?user|mail_?username|email_host_user|"
-                r"smtp_login|auth_?user|\bsmtpusername)\W{0,6}([^\s\"',;()<>{}]*)")
+                r"smtp_login|auth_?user|\bsmtpusername)[\"']?[ \t]*(?:=>|[:=])[ \t]*[\"']?([^\s\"',;()<>{}]*)")
 _SENDER = _re(r"(?i)(?:\bfrom|sender|mail_from_address|default_from_email|from_email|mail from:)\W{0,6}"
               r"[^@\s\"'<>]*@([a-z0-9.-]+\.[a-z]{2,24})")
 _ADDRESS_DOMAIN = _re(r"(?i)[a-z0-9._%+-]+@([a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,24})\b")

@@ -37,7 +37,8 @@ _RULES: tuple[tuple[str, str, int], ...] = (
     ("google_api_key", r"\bAIza[0-9A-Za-z_-]{35}", 0),
     ("google_oauth_token", r"\bya29\.[0-9A-Za-z_-]{10,}", 0),
     ("app_password", r"(?i)(?:app[ _-]?password|passw(?:or)?d|pwd|\bpass\b)[^\n]{0,40}?\b([a-z]{4} ?[a-z]{4} ?[a-z]{4} ?[a-z]{4})\b", 1),
-    ("smtp_auth_plain", r"(?im)\bAUTH\s+PLAIN\s+([A-Za-z0-9+/]{8,}={0,2})", 1),
+    # 12+ characters: shorter tokens are mechanism lists in EHLO replies ("AUTH PLAIN LOGIN250-…"), not credentials.
+    ("smtp_auth_plain", r"(?im)\bAUTH\s+PLAIN\s+([A-Za-z0-9+/]{12,}={0,2})", 1),
     ("smtp_auth_login", r"334 UGFzc3dvcmQ6[ \t]*\n[ \t]*(?:[A-Z]:|->|~>|<-|<~|>>)?[ \t]*([A-Za-z0-9+/]{4,}={0,2})", 1),
     ("http_authorization", r"(?i)\bAuthorization\s*[:=]\s*[\"']?(?:Basic|Bearer|Token)\s+([A-Za-z0-9+/=._~-]{8,})", 1),
     ("password", r"(?i)\bNetworkCredential\s*\(\s*[^,()]*,\s*@?\"([^\"\n]*)\"", 1),
