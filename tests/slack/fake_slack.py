@@ -219,8 +219,18 @@ class FakeSlack:
         return {"ok": True}
 
     async def _dump(self, _request: web.Request) -> web.Response:
-        return web.json_response([{"method": c.method, "channel": c.channel, "thread_ts": c.thread_ts,
-                                   "ephemeral": c.ephemeral, "path": c.path} for c in self.calls])
+        return web.json_response(
+            [
+                {
+                    "method": c.method,
+                    "channel": c.channel,
+                    "thread_ts": c.thread_ts,
+                    "ephemeral": c.ephemeral,
+                    "path": c.path,
+                }
+                for c in self.calls
+            ]
+        )
 
     async def _response_url(self, request: web.Request) -> web.Response:
         args = json.loads(await request.read() or b"{}")
