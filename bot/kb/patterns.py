@@ -37,7 +37,8 @@ def compile_pattern(pattern: str, *, ignore_case: bool) -> Any:
     try:
         compiled = re2.compile(source, _OPTIONS)
     except re2.error as exc:
-        raise ValueError(f"not a valid RE2 pattern ({exc}); RE2 has no look-around or back-references") from None
+        reason = exc.args[0].decode(errors="replace") if exc.args and isinstance(exc.args[0], bytes) else str(exc)
+        raise ValueError(f"not a valid RE2 pattern ({reason}); RE2 has no look-around or back-references") from None
     if compiled.programsize > MAX_PROGRAM_SIZE:
         raise ValueError(f"pattern compiles to {compiled.programsize} RE2 instructions; the limit is "
                          f"{MAX_PROGRAM_SIZE} (replace large {{m,n}} counts with + or *)")
