@@ -87,10 +87,15 @@ def iter_checks(kb: KnowledgeBase) -> Iterator[Check]:
         fix = cause.fix
         for i, facts in enumerate(example_facts):
             yield Check(f"{base}:fix.default(example {i})", _render(kb, fix["default"], facts))
-            if fix.get("client"):
-                for client_id in kb.clients:
-                    yield Check(f"{base}:fix.client({client_id}, example {i})",
-                                _render(kb, fix["client"], dataclasses.replace(facts, client=client_id)))
+        # Every provider and every client, not only the examples': optional provider fields differ per file.
+        facts = example_facts[0]
+        for provider_id in kb.providers:
+            yield Check(f"{base}:fix.default(provider {provider_id})",
+                        _render(kb, fix["default"], dataclasses.replace(facts, provider=provider_id)))
+        if fix.get("client"):
+            for client_id in kb.clients:
+                yield Check(f"{base}:fix.client({client_id})",
+                            _render(kb, fix["client"], dataclasses.replace(facts, client=client_id)))
         for provider_id, source in (fix.get("providers") or {}).items():
             for i, facts in enumerate(example_facts):
                 yield Check(f"{base}:fix.providers.{provider_id}(example {i})",
@@ -103,6 +108,10 @@ def iter_checks(kb: KnowledgeBase) -> Iterator[Check]:
         for i, text in enumerate(kb.smtp_examples.get(key, ())):
             yield Check(f"smtp.yaml:examples.{key}[{i}]", _smtp_example(kb, text, expected))
     for rule in kb.lint_rules:
+        for provider_id in kb.providers:
+            yield Check(f"lint.yaml:{rule.id}.message(provider {provider_id})",
+                        _render(kb, rule.message, Facts(provider=provider_id, client="nodemailer", port=465,
+                                                        host="smtp.example.com", tls_mode="starttls")))
         for expected, key in ((True, "match"), (False, "no_match")):
             for i, text in enumerate(rule.examples.get(key, ())):
                 yield Check(f"lint.yaml:{rule.id}.examples.{key}[{i}]", _lint_example(kb, rule.id, text, expected))
