@@ -26,7 +26,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bot.probe import run_probe  # noqa: E402
+from bot.probe import run_probe
 
 SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "lab" / "postfix-lab.sh"
 MAPPING = {25: "plain", 465: "implicit", 587: "starttls", 2525: "slow"}
@@ -37,8 +37,14 @@ def start_lab(base: int) -> tuple[Path, dict[str, str]]:
     directory = Path(tempfile.mkdtemp(prefix="smtp-help-bench-lab-"))
     out = directory.with_suffix(".out")
     with out.open("w") as fh, open(os.devnull) as devnull:
-        code = subprocess.run(["bash", str(SCRIPT), "start", str(directory), str(base)], stdin=devnull,
-                              stdout=fh, stderr=subprocess.STDOUT, timeout=60, check=False).returncode
+        code = subprocess.run(
+            ["bash", str(SCRIPT), "start", str(directory), str(base)],
+            stdin=devnull,
+            stdout=fh,
+            stderr=subprocess.STDOUT,
+            timeout=60,
+            check=False,
+        ).returncode
     text = out.read_text()
     out.unlink()
     if code != 0:
@@ -48,16 +54,27 @@ def start_lab(base: int) -> tuple[Path, dict[str, str]]:
 
 def stop_lab(directory: Path) -> None:
     with open(os.devnull, "w") as devnull:
-        subprocess.run(["bash", str(SCRIPT), "stop", str(directory)], stdout=devnull, stderr=devnull,
-                       timeout=60, check=False)
+        subprocess.run(
+            ["bash", str(SCRIPT), "stop", str(directory)],
+            stdout=devnull,
+            stderr=devnull,
+            timeout=60,
+            check=False,
+        )
     shutil.rmtree(directory, ignore_errors=True)
 
 
 async def probe(ports: list[int], lab: dict[str, str]) -> float:
     started = time.perf_counter()
-    report = await run_probe("127.0.0.1", ports=ports, allow_networks=(ipaddress.ip_network("127.0.0.0/8"),),
-                             ca_file=lab["ca"], port_map={p: int(lab[MAPPING[p]]) for p in ports},
-                             timeout_s=10, step_timeout_s=5)
+    report = await run_probe(
+        "127.0.0.1",
+        ports=ports,
+        allow_networks=(ipaddress.ip_network("127.0.0.0/8"),),
+        ca_file=lab["ca"],
+        port_map={p: int(lab[MAPPING[p]]) for p in ports},
+        timeout_s=10,
+        step_timeout_s=5,
+    )
     elapsed = time.perf_counter() - started
     bad = [p for p in report.ports if p.status != "ok"]
     if bad:
@@ -68,8 +85,20 @@ async def probe(ports: list[int], lab: dict[str, str]) -> float:
 def swaks_sequential(lab: dict[str, str]) -> float:
     started = time.perf_counter()
     for port, name in MAPPING.items():
-        cmd = ["swaks", "--server", "127.0.0.1", "--port", lab[name], "--quit-after", "AUTH",
-               "--ehlo", "probe.smtp-help.invalid", "--timeout", "10", *SWAKS_MODE[port]]
+        cmd = [
+            "swaks",
+            "--server",
+            "127.0.0.1",
+            "--port",
+            lab[name],
+            "--quit-after",
+            "AUTH",
+            "--ehlo",
+            "probe.smtp-help.invalid",
+            "--timeout",
+            "10",
+            *SWAKS_MODE[port],
+        ]
         if SWAKS_MODE[port]:
             cmd += ["--tls-verify", "--tls-ca-path", lab["ca"]]
         out = subprocess.run(cmd, capture_output=True, text=True, timeout=30, check=False)

@@ -40,7 +40,15 @@ from bot.probe.targets import (
 )
 from bot.probe.tls import client_contexts
 
-__all__ = ["DEFAULT_BUDGET_S", "ProbeLimits", "ProbeReport", "PortResult", "RateKey", "parse_target", "run_probe"]
+__all__ = [
+    "DEFAULT_BUDGET_S",
+    "PortResult",
+    "ProbeLimits",
+    "ProbeReport",
+    "RateKey",
+    "parse_target",
+    "run_probe",
+]
 
 DEFAULT_BUDGET_S = 15.0
 _MARGIN_S = 0.05
@@ -94,26 +102,54 @@ async def run_probe(
         check_port(p)
     if rate_limiter is not None and not await rate_limiter.acquire(rate_key or RateKey(target=tgt.host)):
         raise ProbeError("probe rate limit reached; try again later")
-    steps = StepTimeouts(connect=connect_timeout_s or min(5.0, timeout_s),
-                         step=step_timeout_s or min(10.0, timeout_s))
+    steps = StepTimeouts(
+        connect=connect_timeout_s or min(5.0, timeout_s), step=step_timeout_s or min(10.0, timeout_s)
+    )
     async with _limits(limits).slot():
         try:
             async with asyncio.timeout(timeout_s):
-                return await _probe(tgt, wanted, started=started, budget=timeout_s, steps=steps,
-                                    allow_networks=allow_networks, sender_domain=sender_domain,
-                                    credentials=credentials, providers=providers,
-                                    status_feed_url=status_feed_url, resolver=resolver, nameservers=nameservers,
-                                    ca_file=ca_file, ehlo_name=ehlo_name, port_map=port_map or {})
+                return await _probe(
+                    tgt,
+                    wanted,
+                    started=started,
+                    budget=timeout_s,
+                    steps=steps,
+                    allow_networks=allow_networks,
+                    sender_domain=sender_domain,
+                    credentials=credentials,
+                    providers=providers,
+                    status_feed_url=status_feed_url,
+                    resolver=resolver,
+                    nameservers=nameservers,
+                    ca_file=ca_file,
+                    ehlo_name=ehlo_name,
+                    port_map=port_map or {},
+                )
         except TimeoutError:
             raise ProbeTimeout(f"the probe of {tgt.display} ran out of its {timeout_s:g} s budget") from None
 
 
-async def _probe(tgt: Target, wanted: Sequence[int], *, started: float, budget: float, steps: StepTimeouts,
-                 allow_networks: Sequence[Network], sender_domain: str | None,
-                 credentials: tuple[str, str] | None, providers: Any, status_feed_url: str | None,
-                 resolver: dns.asyncresolver.Resolver | None, nameservers: Sequence[str], ca_file: str | None,
-                 ehlo_name: str, port_map: Mapping[int, int]) -> ProbeReport:
-    remaining = lambda: budget - (time.monotonic() - started) - _MARGIN_S  # noqa: E731
+async def _probe(
+    tgt: Target,
+    wanted: Sequence[int],
+    *,
+    started: float,
+    budget: float,
+    steps: StepTimeouts,
+    allow_networks: Sequence[Network],
+    sender_domain: str | None,
+    credentials: tuple[str, str] | None,
+    providers: Any,
+    status_feed_url: str | None,
+    resolver: dns.asyncresolver.Resolver | None,
+    nameservers: Sequence[str],
+    ca_file: str | None,
+    ehlo_name: str,
+    port_map: Mapping[int, int],
+) -> ProbeReport:
+    def remaining() -> float:
+        return budget - (time.monotonic() - started) - _MARGIN_S
+
     res = None
     if tgt.ip is None or sender_domain:
         res = resolver or make_resolver(nameservers=nameservers, lifetime=min(4.0, budget / 3))
@@ -129,13 +165,24 @@ async def _probe(tgt: Target, wanted: Sequence[int], *, started: float, budget: 
     contexts = client_contexts(ca_file=ca_file)
 
     async def one_port(port: int) -> PortResult:
-        implicit = port in IMPLICIT_TLS_PORTS if tgt.implicit_tls is None or len(wanted) > 1 else tgt.implicit_tls
+        implicit = (
+            port in IMPLICIT_TLS_PORTS if tgt.implicit_tls is None or len(wanted) > 1 else tgt.implicit_tls
+        )
         acc = new_progress(port=port, address=addresses[0], implicit=implicit)
         try:
             async with asyncio.timeout(max(remaining(), 0.01)):
-                return await probe_port(host=tgt.host, address=addresses[0], port=port,
-                                        connect_port=port_map.get(port), implicit=implicit, contexts=contexts,
-                                        timeouts=steps, ehlo_name=ehlo_name, credentials=credentials, acc=acc)
+                return await probe_port(
+                    host=tgt.host,
+                    address=addresses[0],
+                    port=port,
+                    connect_port=port_map.get(port),
+                    implicit=implicit,
+                    contexts=contexts,
+                    timeouts=steps,
+                    ehlo_name=ehlo_name,
+                    credentials=credentials,
+                    acc=acc,
+                )
         except TimeoutError:
             return budget_cut(acc)
 
@@ -146,21 +193,32 @@ async def _probe(tgt: Target, wanted: Sequence[int], *, started: float, budget: 
             async with asyncio.timeout(max(min(4.0, remaining()), 0.01)):
                 return await lookup_sender(sender_domain, resolver=res, lifetime=min(4.0, remaining()))
         except TimeoutError:
-            return {"sender_domain": sender_domain, "spf_verdict": "could not read SPF (timeout)",
-                    "dmarc_verdict": "could not read DMARC (timeout)"}
+            return {
+                "sender_domain": sender_domain,
+                "spf_verdict": "could not read SPF (timeout)",
+                "dmarc_verdict": "could not read DMARC (timeout)",
+            }
 
     async def feed() -> StatusFeed | None:
         if provider is None:
             return None
-        return await fetch_status(provider, table[provider], timeout_s=max(min(3.0, remaining()), 0.01),
-                                  url=status_feed_url)
+        return await fetch_status(
+            provider, table[provider], timeout_s=max(min(3.0, remaining()), 0.01), url=status_feed_url
+        )
 
     port_tasks = [one_port(p) for p in wanted] if addresses else []
     results = await asyncio.gather(sender(), feed(), *port_tasks)
     sender_facts, status_feed, port_results = results[0], results[1], tuple(results[2:])
     if sender_facts:
         dns_facts = dataclasses.replace(dns_facts, **sender_facts)
-    report = ProbeReport(target=tgt.display, host=tgt.host, addresses=tuple(str(a) for a in addresses),
-                         dns=dns_facts, ports=port_results, provider=provider, status_feed=status_feed,
-                         duration_ms=round((time.monotonic() - started) * 1000, 1))
+    report = ProbeReport(
+        target=tgt.display,
+        host=tgt.host,
+        addresses=tuple(str(a) for a in addresses),
+        dns=dns_facts,
+        ports=port_results,
+        provider=provider,
+        status_feed=status_feed,
+        duration_ms=round((time.monotonic() - started) * 1000, 1),
+    )
     return dataclasses.replace(report, findings=findings_for(report))

@@ -27,12 +27,18 @@ __all__ = ["add_arguments", "render_text", "run"]
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Arguments of `smtp-help probe`."""
-    parser.add_argument("target", metavar="HOST[:PORT]",
-                        help="host name, IP, HOST:PORT, or smtp:// / smtps:// URL; no port: 25, 465, 587, 2525")
+    parser.add_argument(
+        "target",
+        metavar="HOST[:PORT]",
+        help="host name, IP, HOST:PORT, or smtp:// / smtps:// URL; no port: 25, 465, 587, 2525",
+    )
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
     parser.add_argument("--sender-domain", metavar="DOMAIN", help="also check SPF and DMARC of this domain")
-    parser.add_argument("--auth", action="store_true",
-                        help="also try AUTH (over TLS only) with SMTP_HELP_PROBE_USER/_PASSWORD or a prompt")
+    parser.add_argument(
+        "--auth",
+        action="store_true",
+        help="also try AUTH (over TLS only) with SMTP_HELP_PROBE_USER/_PASSWORD or a prompt",
+    )
 
 
 def _credentials(settings: Settings) -> tuple[str, str]:
@@ -41,7 +47,9 @@ def _credentials(settings: Settings) -> tuple[str, str]:
     if user and password:
         return user, password
     if not sys.stdin.isatty():
-        raise InputError("--auth needs SMTP_HELP_PROBE_USER and SMTP_HELP_PROBE_PASSWORD, or a terminal to ask")
+        raise InputError(
+            "--auth needs SMTP_HELP_PROBE_USER and SMTP_HELP_PROBE_PASSWORD, or a terminal to ask"
+        )
     if not user:
         sys.stderr.write("SMTP user name: ")
         sys.stderr.flush()
@@ -56,8 +64,9 @@ def _credentials(settings: Settings) -> tuple[str, str]:
 def _providers(settings: Settings) -> Any:
     try:
         from bot.kb import load_knowledge_base  # the lead's loader; the probe works without it
+
         return load_knowledge_base(settings.knowledge_dir)
-    except Exception:  # noqa: BLE001 - a broken KB must not stop a network probe; `kb check` reports it
+    except Exception:
         return None
 
 
@@ -71,21 +80,31 @@ def _port_line(p: PortResult) -> str:
     auth = " ".join(p.auth_mechanisms) or "-"
     if p.auth_after_tls and not p.auth_before_tls and p.tls == "starttls":
         auth += " (after TLS)"
-    return (f"{p.port:<6}{p.status:<12}{p.tls:<10}{greet:<6}{times:<12}{_cell(p.tls_version):<9}{auth}"
-            + (f"\n      ↳ {p.error}" if p.error else ""))
+    return f"{p.port:<6}{p.status:<12}{p.tls:<10}{greet:<6}{times:<12}{_cell(p.tls_version):<9}{auth}" + (
+        f"\n      ↳ {p.error}" if p.error else ""
+    )
 
 
 def render_text(report: ProbeReport) -> str:
     """The readable report: header, DNS, per-port table, certificates, status feed, findings."""
-    lines = [f"Probe of {report.target}" + (f"  (provider: {report.provider})" if report.provider else "")
-             + f"  in {report.duration_ms / 1000:.1f} s"]
+    lines = [
+        f"Probe of {report.target}"
+        + (f"  (provider: {report.provider})" if report.provider else "")
+        + f"  in {report.duration_ms / 1000:.1f} s"
+    ]
     d = report.dns
-    lines.append(f"DNS: {d.status}" + (f"; addresses {', '.join(report.addresses)}" if report.addresses else "")
-                 + (f"; MX {', '.join(f'{h} ({p})' for p, h in d.mx)}" if d.mx else ""))
+    lines.append(
+        f"DNS: {d.status}"
+        + (f"; addresses {', '.join(report.addresses)}" if report.addresses else "")
+        + (f"; MX {', '.join(f'{h} ({p})' for p, h in d.mx)}" if d.mx else "")
+    )
     if d.sender_domain:
         lines.append(f"Sender domain {d.sender_domain}: SPF {d.spf_verdict}; DMARC {d.dmarc_verdict}")
     if report.ports:
-        lines += ["", f"{'PORT':<6}{'STATUS':<12}{'TLS':<10}{'GREET':<6}{'ms conn/220':<12}{'VERSION':<9}AUTH"]
+        lines += [
+            "",
+            f"{'PORT':<6}{'STATUS':<12}{'TLS':<10}{'GREET':<6}{'ms conn/220':<12}{'VERSION':<9}AUTH",
+        ]
         lines += [_port_line(p) for p in report.ports]
     for p in report.ports:
         if p.greeting_text:
@@ -93,16 +112,23 @@ def render_text(report: ProbeReport) -> str:
         c = p.cert
         if c is not None:
             trust = "trusted" if c.trusted else f"NOT trusted ({c.error or 'unknown'})"
-            lines.append(f"  {p.port} certificate: {c.subject}; issuer {c.issuer}; SANs {', '.join(c.sans[:6])}; "
-                         f"valid to {c.not_after[:10]}; name {'matches' if c.hostname_match else 'does NOT match'}; "
-                         f"{trust}")
+            lines.append(
+                f"  {p.port} certificate: {c.subject}; issuer {c.issuer}; SANs {', '.join(c.sans[:6])}; "
+                f"valid to {c.not_after[:10]}; name {'matches' if c.hostname_match else 'does NOT match'}; "
+                f"{trust}"
+            )
         if p.auth is not None:
-            lines.append(f"  {p.port} AUTH check: {'accepted' if p.auth.ok else 'refused'} "
-                         f"{_cell(p.auth.code)} {p.auth.text}")
+            lines.append(
+                f"  {p.port} AUTH check: {'accepted' if p.auth.ok else 'refused'} "
+                f"{_cell(p.auth.code)} {p.auth.text}"
+            )
     if report.status_feed is not None:
         f = report.status_feed
-        state = ("open incident: " + "; ".join(f.titles)) if f.incident else ("no open incident" if f.ok
-                                                                               else f"unknown ({f.error})")
+        state = (
+            ("open incident: " + "; ".join(f.titles))
+            if f.incident
+            else ("no open incident" if f.ok else f"unknown ({f.error})")
+        )
         lines.append(f"Status ({f.provider}): {state}" + (f"  {f.page}" if f.page else ""))
     lines.append("")
     if report.findings:
@@ -123,10 +149,20 @@ def run(args: argparse.Namespace, settings: Settings, *, out: TextIO | None = No
     if sender:
         sender = parse_target(sender.rpartition("@")[2]).host
     credentials = _credentials(settings) if args.auth else None
-    dns_servers = [s.strip() for s in settings.extra.get("SMTP_HELP_PROBE_DNS_SERVERS", "").split(",") if s.strip()]
-    report = asyncio.run(run_probe(
-        target, allow_networks=settings.probe_allow_networks, timeout_s=settings.probe_timeout_s,
-        sender_domain=sender, credentials=credentials, providers=_providers(settings), nameservers=dns_servers))
+    dns_servers = [
+        s.strip() for s in settings.extra.get("SMTP_HELP_PROBE_DNS_SERVERS", "").split(",") if s.strip()
+    ]
+    report = asyncio.run(
+        run_probe(
+            target,
+            allow_networks=settings.probe_allow_networks,
+            timeout_s=settings.probe_timeout_s,
+            sender_domain=sender,
+            credentials=credentials,
+            providers=_providers(settings),
+            nameservers=dns_servers,
+        )
+    )
     if args.json:
         print(json.dumps(report.to_dict(), indent=2, ensure_ascii=False), file=stream)
     else:

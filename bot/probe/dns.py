@@ -1,4 +1,5 @@
-"""DNS for the probe (dnspython, async): A/AAAA for the host, MX for a bare mail domain, SPF/DMARC for the sender.
+"""DNS for the probe (dnspython, async): A/AAAA for the host, MX for a bare mail domain, SPF/DMARC of the
+sender.
 
 Outcomes are told apart, because they mean different things to the user: NXDOMAIN (the name does not exist),
 SERVFAIL (the domain's DNS is broken), time-out (no answer at all), no data (the name exists, no address).
@@ -28,8 +29,9 @@ MAX_ADDRESSES = 8
 MAX_MX = 5
 
 
-def make_resolver(*, nameservers: Sequence[str] = (), port: int = 53, timeout: float = 2.0,
-                  lifetime: float = 4.0) -> dns.asyncresolver.Resolver:
+def make_resolver(
+    *, nameservers: Sequence[str] = (), port: int = 53, timeout: float = 2.0, lifetime: float = 4.0
+) -> dns.asyncresolver.Resolver:
     """An async resolver: the given nameservers (and port), or the system's when none are given."""
     if nameservers:
         resolver = dns.asyncresolver.Resolver(configure=False)
@@ -43,8 +45,9 @@ def make_resolver(*, nameservers: Sequence[str] = (), port: int = 53, timeout: f
     return resolver
 
 
-async def _query(resolver: dns.asyncresolver.Resolver, name: str, rdtype: str,
-                 lifetime: float) -> tuple[str, list[object]]:
+async def _query(
+    resolver: dns.asyncresolver.Resolver, name: str, rdtype: str, lifetime: float
+) -> tuple[str, list[object]]:
     """('ok'|'nxdomain'|'servfail'|'timeout'|'nodata'|'error', rdata list)."""
     try:
         answer = await resolver.resolve(name, rdtype, lifetime=lifetime, search=False)
@@ -68,12 +71,15 @@ def _combine(*statuses: str) -> str:
     return "nodata"
 
 
-async def lookup_host(host: str, *, resolver: dns.asyncresolver.Resolver,
-                      lifetime: float = 4.0) -> tuple[DnsFacts, tuple[IPAddress, ...]]:
+async def lookup_host(
+    host: str, *, resolver: dns.asyncresolver.Resolver, lifetime: float = 4.0
+) -> tuple[DnsFacts, tuple[IPAddress, ...]]:
     """Resolve A and AAAA (and MX, for a bare mail domain) at once; one answer, used for the whole probe."""
     (a_status, a), (aaaa_status, aaaa), (mx_status, mx) = await asyncio.gather(
-        _query(resolver, host, "A", lifetime), _query(resolver, host, "AAAA", lifetime),
-        _query(resolver, host, "MX", lifetime))
+        _query(resolver, host, "A", lifetime),
+        _query(resolver, host, "AAAA", lifetime),
+        _query(resolver, host, "MX", lifetime),
+    )
     addresses: list[IPAddress] = []
     for rdata in a + aaaa:
         try:
@@ -85,10 +91,16 @@ async def lookup_host(host: str, *, resolver: dns.asyncresolver.Resolver,
     status = _combine(a_status, aaaa_status)
     if status == "nxdomain" and "nxdomain" not in (a_status, aaaa_status):
         status = "nodata"
-    mx_hosts = sorted((int(r.preference), clean_text(r.exchange.to_text(omit_final_dot=True), 253))  # type: ignore[attr-defined]
-                      for r in mx)[:MAX_MX]
-    facts = DnsFacts(status=status, addresses=tuple(str(a) for a in addresses[:MAX_ADDRESSES]),
-                     mx=tuple(mx_hosts), mx_status=mx_status)
+    mx_hosts = sorted(
+        (int(r.preference), clean_text(r.exchange.to_text(omit_final_dot=True), 253))  # type: ignore[attr-defined]
+        for r in mx
+    )[:MAX_MX]
+    facts = DnsFacts(
+        status=status,
+        addresses=tuple(str(a) for a in addresses[:MAX_ADDRESSES]),
+        mx=tuple(mx_hosts),
+        mx_status=mx_status,
+    )
     return facts, tuple(addresses[:MAX_ADDRESSES])
 
 
@@ -112,10 +124,12 @@ def spf_verdict(records: Sequence[str], status: str = "ok") -> str:
         redirect = any(t.startswith("redirect=") for t in terms)
         return "delegated with redirect=" if redirect else "no 'all' term: mail from other servers is neutral"
     qualifier = alls[-1][0] if alls[-1][0] in "+-~?" else "+"
-    return {"-": "strict (-all): only the listed servers may send",
-            "~": "soft (~all): other servers soft-fail",
-            "?": "neutral (?all): no policy for other servers",
-            "+": "open (+all): any server may send as this domain"}[qualifier]
+    return {
+        "-": "strict (-all): only the listed servers may send",
+        "~": "soft (~all): other servers soft-fail",
+        "?": "neutral (?all): no policy for other servers",
+        "+": "open (+all): any server may send as this domain",
+    }[qualifier]
 
 
 def dmarc_verdict(records: Sequence[str], status: str = "ok") -> str:
@@ -129,16 +143,20 @@ def dmarc_verdict(records: Sequence[str], status: str = "ok") -> str:
         return "broken: more than one DMARC record (ignored by receivers)"
     tags = dict(part.strip().split("=", 1) for part in dmarc[0].split(";") if "=" in part)
     policy = tags.get("p", "").strip().lower()
-    return {"reject": "p=reject: failing mail is refused",
-            "quarantine": "p=quarantine: failing mail goes to spam",
-            "none": "p=none: monitoring only"}.get(policy, "no valid p= policy")
+    return {
+        "reject": "p=reject: failing mail is refused",
+        "quarantine": "p=quarantine: failing mail goes to spam",
+        "none": "p=none: monitoring only",
+    }.get(policy, "no valid p= policy")
 
 
-async def lookup_sender(domain: str, *, resolver: dns.asyncresolver.Resolver,
-                        lifetime: float = 4.0) -> dict[str, str | None]:
+async def lookup_sender(
+    domain: str, *, resolver: dns.asyncresolver.Resolver, lifetime: float = 4.0
+) -> dict[str, str | None]:
     """SPF and DMARC records of the sender's domain, with one-line verdicts."""
     (spf_status, spf), (dmarc_status, dmarc) = await asyncio.gather(
-        _query(resolver, domain, "TXT", lifetime), _query(resolver, f"_dmarc.{domain}", "TXT", lifetime))
+        _query(resolver, domain, "TXT", lifetime), _query(resolver, f"_dmarc.{domain}", "TXT", lifetime)
+    )
     spf_texts = [_txt(r) for r in spf]
     dmarc_texts = [_txt(r) for r in dmarc]
     spf_record = next((t for t in spf_texts if t.lower().startswith("v=spf1")), None)
@@ -148,6 +166,7 @@ async def lookup_sender(domain: str, *, resolver: dns.asyncresolver.Resolver,
         "spf": clean_text(spf_record, 400) if spf_record else None,
         "spf_verdict": spf_verdict(spf_texts, spf_status if spf_status != "nodata" else "ok"),
         "dmarc": clean_text(dmarc_record, 400) if dmarc_record else None,
-        "dmarc_verdict": dmarc_verdict(dmarc_texts, dmarc_status if dmarc_status not in ("nodata", "nxdomain")
-                                       else "ok"),
+        "dmarc_verdict": dmarc_verdict(
+            dmarc_texts, dmarc_status if dmarc_status not in ("nodata", "nxdomain") else "ok"
+        ),
     }

@@ -33,7 +33,11 @@ def _auth_finding(p: PortResult) -> Finding | None:
     where = f"port {p.port}: AUTH answered {code} {text}".strip()
     if "5.7.9" in text or "application-specific password" in text.lower():
         return Finding(cause="app_password_required", detail=where)
-    if "5.7.139" in text or "basic authentication" in text.lower() or "smtpclientauthentication" in text.lower():
+    if (
+        "5.7.139" in text
+        or "basic authentication" in text.lower()
+        or "smtpclientauthentication" in text.lower()
+    ):
         return Finding(cause="basic_auth_disabled", detail=where)
     if code == 534 and ("5.7.14" in text or "web browser" in text.lower()):
         return Finding(cause="account_restricted", detail=where)
@@ -49,20 +53,48 @@ def _auth_finding(p: PortResult) -> Finding | None:
 def _port_findings(p: PortResult) -> list[Finding]:
     out: list[Finding] = []
     if p.wrong_mode == "plaintext_on_implicit":
-        out.append(Finding(cause="tls_mismatch", detail=(
-            f"port {p.port} greets in plaintext ({p.greeting_code}); implicit TLS (SSL on connect) fails there: "
-            "use STARTTLS on this port, or implicit TLS on a port that offers it")))
+        out.append(
+            Finding(
+                cause="tls_mismatch",
+                detail=(
+                    f"port {p.port} greets in plaintext ({p.greeting_code}); "
+                    "implicit TLS (SSL on connect) fails there: "
+                    "use STARTTLS on this port, or implicit TLS on a port that offers it"
+                ),
+            )
+        )
     elif p.wrong_mode == "tls_on_starttls_port":
-        out.append(Finding(cause="tls_mismatch", detail=(
-            f"port {p.port} expects TLS from the first byte (implicit TLS) and stays silent to plaintext: "
-            "turn on SSL/TLS on connect, not STARTTLS")))
+        out.append(
+            Finding(
+                cause="tls_mismatch",
+                detail=(
+                    f"port {p.port} expects TLS from the first byte (implicit TLS) "
+                    "and stays silent to plaintext: "
+                    "turn on SSL/TLS on connect, not STARTTLS"
+                ),
+            )
+        )
     if p.greeting_code is not None and p.wrong_mode is None and p.greeting_code != 220:
         if 400 <= p.greeting_code < 500:
-            out.append(Finding(cause="provider_outage", detail=(
-                f"port {p.port} greets with {p.greeting_code} (temporary refusal): {p.greeting_text or ''}".strip())))
+            out.append(
+                Finding(
+                    cause="provider_outage",
+                    detail=(
+                        f"port {p.port} greets with {p.greeting_code} (temporary refusal): "
+                        f"{p.greeting_text or ''}".strip()
+                    ),
+                )
+            )
         elif p.greeting_code >= 500:
-            out.append(Finding(cause="other_smtp", detail=(
-                f"port {p.port} refuses the session with {p.greeting_code}: {p.greeting_text or ''}".strip())))
+            out.append(
+                Finding(
+                    cause="other_smtp",
+                    detail=(
+                        f"port {p.port} refuses the session with {p.greeting_code}: "
+                        f"{p.greeting_text or ''}".strip()
+                    ),
+                )
+            )
     cert = p.cert
     if cert is not None and not cert.trusted:
         if cert.expired:
@@ -74,21 +106,48 @@ def _port_findings(p: PortResult) -> list[Finding]:
             why = "is self-signed"
         else:
             why = f"is not trusted ({cert.error or 'unknown issuer'})"
-        out.append(Finding(cause="tls_handshake_failure", detail=f"port {p.port}: the server certificate {why}"))
+        out.append(
+            Finding(cause="tls_handshake_failure", detail=f"port {p.port}: the server certificate {why}")
+        )
     if p.tls_version in ("TLSv1", "TLSv1.1", "SSLv3"):
-        out.append(Finding(cause="tls_handshake_failure", detail=(
-            f"port {p.port} negotiates only {p.tls_version}; current clients require TLS 1.2 or later")))
-    if p.status == "ok" and p.expected_tls == "starttls" and p.port in (587, 2525):
-        if p.tls == "none" and "starttls" not in p.extensions:
-            out.append(Finding(cause="tls_mismatch", detail=(
-                f"port {p.port} does not offer STARTTLS: the connection cannot be encrypted there")))
+        out.append(
+            Finding(
+                cause="tls_handshake_failure",
+                detail=(
+                    f"port {p.port} negotiates only {p.tls_version}; current clients require TLS 1.2 or later"
+                ),
+            )
+        )
+    if (
+        p.status == "ok"
+        and p.expected_tls == "starttls"
+        and p.port in (587, 2525)
+        and p.tls == "none"
+        and "starttls" not in p.extensions
+    ):
+        out.append(
+            Finding(
+                cause="tls_mismatch",
+                detail=(f"port {p.port} does not offer STARTTLS: the connection cannot be encrypted there"),
+            )
+        )
     if p.status == "ok" and p.auth_after_tls and not p.auth_before_tls and p.tls == "starttls":
-        out.append(Finding(cause="tls_mismatch", detail=(
-            f"port {p.port} offers AUTH ({' '.join(p.auth_after_tls)}) only after STARTTLS: "
-            "the client must turn STARTTLS on before logging in")))
+        out.append(
+            Finding(
+                cause="tls_mismatch",
+                detail=(
+                    f"port {p.port} offers AUTH ({' '.join(p.auth_after_tls)}) only after STARTTLS: "
+                    "the client must turn STARTTLS on before logging in"
+                ),
+            )
+        )
     if p.status == "ok" and p.port in (465, 587) and not p.auth_mechanisms and p.tls != "none":
-        out.append(Finding(cause="auth_mechanism_unsupported", detail=(
-            f"port {p.port} offers no AUTH mechanism, even over TLS")))
+        out.append(
+            Finding(
+                cause="auth_mechanism_unsupported",
+                detail=(f"port {p.port} offers no AUTH mechanism, even over TLS"),
+            )
+        )
     if (auth := _auth_finding(p)) is not None:
         out.append(auth)
     return out
@@ -99,14 +158,29 @@ def findings_for(report: ProbeReport) -> tuple[Finding, ...]:
     out: list[Finding] = []
     dns = report.dns
     if dns.status == "nxdomain":
-        out.append(Finding(cause="wrong_host_or_port", detail=f"{report.host} does not exist in DNS (NXDOMAIN)"))
+        out.append(
+            Finding(cause="wrong_host_or_port", detail=f"{report.host} does not exist in DNS (NXDOMAIN)")
+        )
     elif dns.status in ("servfail", "timeout") and not report.addresses:
-        out.append(Finding(cause="wrong_host_or_port", detail=(
-            f"{report.host} could not be resolved ({dns.status}); the domain's DNS may be broken")))
+        out.append(
+            Finding(
+                cause="wrong_host_or_port",
+                detail=(
+                    f"{report.host} could not be resolved ({dns.status}); the domain's DNS may be broken"
+                ),
+            )
+        )
     elif dns.status == "nodata" and dns.mx:
-        out.append(Finding(cause="wrong_host_or_port", detail=(
-            f"{report.host} is a mail domain, not a server: it has no address, its MX is {dns.mx[0][1]}; "
-            "use the provider's submission host")))
+        out.append(
+            Finding(
+                cause="wrong_host_or_port",
+                detail=(
+                    f"{report.host} is a mail domain, not a server: it has no address, "
+                    f"its MX is {dns.mx[0][1]}; "
+                    "use the provider's submission host"
+                ),
+            )
+        )
     if report.status_feed is not None and report.status_feed.incident:
         titles = "; ".join(report.status_feed.titles) or "open incident"
         out.append(Finding(cause="provider_outage", detail=f"{report.status_feed.provider} status: {titles}"))
@@ -114,20 +188,31 @@ def findings_for(report: ProbeReport) -> tuple[Finding, ...]:
     if ports and all(p.status == "timeout" for p in ports):
         connect = all(p.stage == "connect" for p in ports)
         names = ", ".join(str(p.port) for p in ports)
-        out.append(Finding(cause="network_blocked", detail=(
-            f"no answer on port {names}: the connection is dropped on the way (firewall, ISP or cloud egress block)"
-            if connect else
-            f"port {names} accepted the connection but never greeted: something in between "
-            "(firewall, antivirus, proxy) holds the connection")))
+        out.append(
+            Finding(
+                cause="network_blocked",
+                detail=(
+                    f"no answer on port {names}: the connection is dropped on the way "
+                    "(firewall, ISP or cloud egress block)"
+                    if connect
+                    else f"port {names} accepted the connection but never greeted: something in between "
+                    "(firewall, antivirus, proxy) holds the connection"
+                ),
+            )
+        )
     elif ports and all(p.status == "refused" for p in ports):
         names = ", ".join(str(p.port) for p in ports)
-        out.append(Finding(cause="wrong_host_or_port", detail=f"connection refused on port {names}: nothing listens"))
+        out.append(
+            Finding(cause="wrong_host_or_port", detail=f"connection refused on port {names}: nothing listens")
+        )
     for p in ports:
         out.extend(_port_findings(p))
     if dns.sender_domain:
         for kind, verdict in (("SPF", dns.spf_verdict), ("DMARC", dns.dmarc_verdict)):
             if verdict and verdict.startswith(("missing", "broken", "open")):
-                out.append(Finding(cause="sender_domain_auth", detail=f"{dns.sender_domain} {kind}: {verdict}"))
+                out.append(
+                    Finding(cause="sender_domain_auth", detail=f"{dns.sender_domain} {kind}: {verdict}")
+                )
     seen: set[tuple[str, str]] = set()
     unique = []
     for f in out:

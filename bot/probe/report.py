@@ -27,7 +27,7 @@ per-port table, and what the job queue carries; `ProbeReport.from_dict()` reads 
           "cert": null | {"subject": str, "issuer": str, "sans": [str], "not_before": str, "not_after": str,
                           "trusted": bool, "hostname_match": bool|null, "expired": bool, "error": str|null},
           "wrong_mode": null | "plaintext_on_implicit" | "tls_on_starttls_port",
-          "stage": null | "connect"|"tls"|"greeting"|"ehlo"|"starttls"|"auth",   # where it stopped, on failure
+          "stage": null | "connect"|"tls"|"greeting"|"ehlo"|"starttls"|"auth",  # where it stopped
           "error": str|null,                    # short, control characters stripped
           "auth": null | {"ok": bool, "code": int|null, "text": str}   # only with out-of-band credentials
       }],
@@ -49,7 +49,16 @@ from typing import Any
 
 from bot.model import Finding
 
-__all__ = ["MAX_TEXT", "AuthResult", "CertInfo", "DnsFacts", "PortResult", "ProbeReport", "StatusFeed", "clean_text"]
+__all__ = [
+    "MAX_TEXT",
+    "AuthResult",
+    "CertInfo",
+    "DnsFacts",
+    "PortResult",
+    "ProbeReport",
+    "StatusFeed",
+    "clean_text",
+]
 
 MAX_TEXT = 300
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
@@ -82,21 +91,36 @@ class CertInfo:
     trusted: bool = False
     hostname_match: bool | None = None
     expired: bool = False
-    error: str | None = None     # the verifier's reason when not trusted ("certificate has expired", ...)
+    error: str | None = None  # the verifier's reason when not trusted ("certificate has expired", ...)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict."""
-        return {"subject": self.subject, "issuer": self.issuer, "sans": list(self.sans),
-                "not_before": self.not_before, "not_after": self.not_after, "trusted": self.trusted,
-                "hostname_match": self.hostname_match, "expired": self.expired, "error": self.error}
+        return {
+            "subject": self.subject,
+            "issuer": self.issuer,
+            "sans": list(self.sans),
+            "not_before": self.not_before,
+            "not_after": self.not_after,
+            "trusted": self.trusted,
+            "hostname_match": self.hostname_match,
+            "expired": self.expired,
+            "error": self.error,
+        }
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> CertInfo:
         """Inverse of to_dict()."""
-        return cls(subject=d.get("subject", ""), issuer=d.get("issuer", ""), sans=tuple(d.get("sans", ())),
-                   not_before=d.get("not_before", ""), not_after=d.get("not_after", ""),
-                   trusted=bool(d.get("trusted")), hostname_match=_opt(d, "hostname_match"),
-                   expired=bool(d.get("expired")), error=_opt(d, "error"))
+        return cls(
+            subject=d.get("subject", ""),
+            issuer=d.get("issuer", ""),
+            sans=tuple(d.get("sans", ())),
+            not_before=d.get("not_before", ""),
+            not_after=d.get("not_after", ""),
+            trusted=bool(d.get("trusted")),
+            hostname_match=_opt(d, "hostname_match"),
+            expired=bool(d.get("expired")),
+            error=_opt(d, "error"),
+        )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -122,9 +146,9 @@ class PortResult:
     """What one port did, from TCP connect to QUIT."""
 
     port: int
-    status: str                       # ok | refused | timeout | unreachable | error
-    tls: str = "none"                 # implicit | starttls | none (negotiated)
-    expected_tls: str = "starttls"    # implicit on 465, starttls elsewhere
+    status: str  # ok | refused | timeout | unreachable | error
+    tls: str = "none"  # implicit | starttls | none (negotiated)
+    expected_tls: str = "starttls"  # implicit on 465, starttls elsewhere
     address: str | None = None
     connect_ms: float | None = None
     greeting_code: int | None = None
@@ -150,15 +174,25 @@ class PortResult:
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict (shape in the module docstring)."""
         return {
-            "port": self.port, "status": self.status, "tls": self.tls, "expected_tls": self.expected_tls,
-            "address": self.address, "connect_ms": self.connect_ms,
-            "greeting_code": self.greeting_code, "greeting_text": self.greeting_text,
+            "port": self.port,
+            "status": self.status,
+            "tls": self.tls,
+            "expected_tls": self.expected_tls,
+            "address": self.address,
+            "connect_ms": self.connect_ms,
+            "greeting_code": self.greeting_code,
+            "greeting_text": self.greeting_text,
             "greeting_ms": self.greeting_ms,
-            "extensions": dict(self.extensions), "extensions_tls": dict(self.extensions_tls),
-            "auth_before_tls": list(self.auth_before_tls), "auth_after_tls": list(self.auth_after_tls),
-            "tls_version": self.tls_version, "tls_cipher": self.tls_cipher,
+            "extensions": dict(self.extensions),
+            "extensions_tls": dict(self.extensions_tls),
+            "auth_before_tls": list(self.auth_before_tls),
+            "auth_after_tls": list(self.auth_after_tls),
+            "tls_version": self.tls_version,
+            "tls_cipher": self.tls_cipher,
             "cert": self.cert.to_dict() if self.cert else None,
-            "wrong_mode": self.wrong_mode, "stage": self.stage, "error": self.error,
+            "wrong_mode": self.wrong_mode,
+            "stage": self.stage,
+            "error": self.error,
             "auth": self.auth.to_dict() if self.auth else None,
         }
 
@@ -166,16 +200,25 @@ class PortResult:
     def from_dict(cls, d: Mapping[str, Any]) -> PortResult:
         """Inverse of to_dict()."""
         return cls(
-            port=int(d["port"]), status=d["status"], tls=d.get("tls", "none"),
-            expected_tls=d.get("expected_tls", "starttls"), address=_opt(d, "address"),
-            connect_ms=_opt(d, "connect_ms"), greeting_code=_opt(d, "greeting_code"),
-            greeting_text=_opt(d, "greeting_text"), greeting_ms=_opt(d, "greeting_ms"),
-            extensions=dict(d.get("extensions") or {}), extensions_tls=dict(d.get("extensions_tls") or {}),
+            port=int(d["port"]),
+            status=d["status"],
+            tls=d.get("tls", "none"),
+            expected_tls=d.get("expected_tls", "starttls"),
+            address=_opt(d, "address"),
+            connect_ms=_opt(d, "connect_ms"),
+            greeting_code=_opt(d, "greeting_code"),
+            greeting_text=_opt(d, "greeting_text"),
+            greeting_ms=_opt(d, "greeting_ms"),
+            extensions=dict(d.get("extensions") or {}),
+            extensions_tls=dict(d.get("extensions_tls") or {}),
             auth_before_tls=tuple(d.get("auth_before_tls") or ()),
             auth_after_tls=tuple(d.get("auth_after_tls") or ()),
-            tls_version=_opt(d, "tls_version"), tls_cipher=_opt(d, "tls_cipher"),
+            tls_version=_opt(d, "tls_version"),
+            tls_cipher=_opt(d, "tls_cipher"),
             cert=CertInfo.from_dict(d["cert"]) if d.get("cert") else None,
-            wrong_mode=_opt(d, "wrong_mode"), stage=_opt(d, "stage"), error=_opt(d, "error"),
+            wrong_mode=_opt(d, "wrong_mode"),
+            stage=_opt(d, "stage"),
+            error=_opt(d, "error"),
             auth=AuthResult.from_dict(d["auth"]) if d.get("auth") else None,
         )
 
@@ -184,7 +227,7 @@ class PortResult:
 class DnsFacts:
     """Name resolution for the host, and SPF/DMARC for the sender's domain when known."""
 
-    status: str = "ok"                # ok | nxdomain | servfail | timeout | nodata | literal | error
+    status: str = "ok"  # ok | nxdomain | servfail | timeout | nodata | literal | error
     addresses: tuple[str, ...] = ()
     mx: tuple[tuple[int, str], ...] = ()
     mx_status: str | None = None
@@ -197,19 +240,34 @@ class DnsFacts:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict."""
-        return {"status": self.status, "addresses": list(self.addresses),
-                "mx": [{"preference": p, "host": h} for p, h in self.mx], "mx_status": self.mx_status,
-                "sender_domain": self.sender_domain, "spf": self.spf, "spf_verdict": self.spf_verdict,
-                "dmarc": self.dmarc, "dmarc_verdict": self.dmarc_verdict, "error": self.error}
+        return {
+            "status": self.status,
+            "addresses": list(self.addresses),
+            "mx": [{"preference": p, "host": h} for p, h in self.mx],
+            "mx_status": self.mx_status,
+            "sender_domain": self.sender_domain,
+            "spf": self.spf,
+            "spf_verdict": self.spf_verdict,
+            "dmarc": self.dmarc,
+            "dmarc_verdict": self.dmarc_verdict,
+            "error": self.error,
+        }
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> DnsFacts:
         """Inverse of to_dict()."""
-        return cls(status=d.get("status", "ok"), addresses=tuple(d.get("addresses") or ()),
-                   mx=tuple((int(m["preference"]), m["host"]) for m in d.get("mx") or ()),
-                   mx_status=_opt(d, "mx_status"), sender_domain=_opt(d, "sender_domain"),
-                   spf=_opt(d, "spf"), spf_verdict=_opt(d, "spf_verdict"), dmarc=_opt(d, "dmarc"),
-                   dmarc_verdict=_opt(d, "dmarc_verdict"), error=_opt(d, "error"))
+        return cls(
+            status=d.get("status", "ok"),
+            addresses=tuple(d.get("addresses") or ()),
+            mx=tuple((int(m["preference"]), m["host"]) for m in d.get("mx") or ()),
+            mx_status=_opt(d, "mx_status"),
+            sender_domain=_opt(d, "sender_domain"),
+            spf=_opt(d, "spf"),
+            spf_verdict=_opt(d, "spf_verdict"),
+            dmarc=_opt(d, "dmarc"),
+            dmarc_verdict=_opt(d, "dmarc_verdict"),
+            error=_opt(d, "error"),
+        )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -218,22 +276,33 @@ class StatusFeed:
 
     provider: str
     page: str | None = None
-    ok: bool = False                  # the feed was read and understood
-    incident: bool = False            # at least one open incident
+    ok: bool = False  # the feed was read and understood
+    incident: bool = False  # at least one open incident
     titles: tuple[str, ...] = ()
     error: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict."""
-        return {"provider": self.provider, "page": self.page, "ok": self.ok, "incident": self.incident,
-                "titles": list(self.titles), "error": self.error}
+        return {
+            "provider": self.provider,
+            "page": self.page,
+            "ok": self.ok,
+            "incident": self.incident,
+            "titles": list(self.titles),
+            "error": self.error,
+        }
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> StatusFeed:
         """Inverse of to_dict()."""
-        return cls(provider=d["provider"], page=_opt(d, "page"), ok=bool(d.get("ok")),
-                   incident=bool(d.get("incident")), titles=tuple(d.get("titles") or ()),
-                   error=_opt(d, "error"))
+        return cls(
+            provider=d["provider"],
+            page=_opt(d, "page"),
+            ok=bool(d.get("ok")),
+            incident=bool(d.get("incident")),
+            titles=tuple(d.get("titles") or ()),
+            error=_opt(d, "error"),
+        )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -257,9 +326,13 @@ class ProbeReport:
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict (shape in the module docstring)."""
         return {
-            "target": self.target, "host": self.host, "provider": self.provider,
-            "addresses": list(self.addresses), "duration_ms": self.duration_ms,
-            "dns": self.dns.to_dict(), "ports": [p.to_dict() for p in self.ports],
+            "target": self.target,
+            "host": self.host,
+            "provider": self.provider,
+            "addresses": list(self.addresses),
+            "duration_ms": self.duration_ms,
+            "dns": self.dns.to_dict(),
+            "ports": [p.to_dict() for p in self.ports],
             "status_feed": self.status_feed.to_dict() if self.status_feed else None,
             "findings": [{"cause": f.cause, "detail": f.detail} for f in self.findings],
         }
@@ -268,8 +341,11 @@ class ProbeReport:
     def from_dict(cls, d: Mapping[str, Any]) -> ProbeReport:
         """Inverse of to_dict(): `ProbeReport.from_dict(r.to_dict()) == r`."""
         return cls(
-            target=d.get("target", d["host"]), host=d["host"], provider=_opt(d, "provider"),
-            addresses=tuple(d.get("addresses") or ()), duration_ms=float(d.get("duration_ms") or 0.0),
+            target=d.get("target", d["host"]),
+            host=d["host"],
+            provider=_opt(d, "provider"),
+            addresses=tuple(d.get("addresses") or ()),
+            duration_ms=float(d.get("duration_ms") or 0.0),
             dns=DnsFacts.from_dict(d.get("dns") or {}),
             ports=tuple(PortResult.from_dict(p) for p in d.get("ports") or ()),
             status_feed=StatusFeed.from_dict(d["status_feed"]) if d.get("status_feed") else None,

@@ -15,6 +15,7 @@ followed by a plaintext read (plaintext greeting on 465?), a silent 587 by a TLS
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import errno
 import socket
@@ -50,7 +51,7 @@ class StepTimeouts:
     """Per-step time-outs in seconds (security.md §4.2); the whole-probe budget is run_probe's."""
 
     connect: float = 5.0
-    step: float = 10.0        # greeting, EHLO, STARTTLS, TLS handshake, AUTH, QUIT: each
+    step: float = 10.0  # greeting, EHLO, STARTTLS, TLS handshake, AUTH, QUIT: each
 
 
 @dataclass
@@ -80,13 +81,26 @@ class _Acc:
 
     def result(self) -> PortResult:
         return PortResult(
-            port=self.port, status=self.status, tls=self.tls, expected_tls=self.expected_tls,
-            address=self.address, connect_ms=self.connect_ms, greeting_code=self.greeting_code,
-            greeting_text=self.greeting_text, greeting_ms=self.greeting_ms, extensions=self.extensions,
-            extensions_tls=self.extensions_tls, auth_before_tls=self.auth_before_tls,
-            auth_after_tls=self.auth_after_tls, tls_version=self.tls_version, tls_cipher=self.tls_cipher,
-            cert=self.cert, wrong_mode=self.wrong_mode, stage=None if self.status == "ok" else self.stage,
-            error=self.error, auth=self.auth,
+            port=self.port,
+            status=self.status,
+            tls=self.tls,
+            expected_tls=self.expected_tls,
+            address=self.address,
+            connect_ms=self.connect_ms,
+            greeting_code=self.greeting_code,
+            greeting_text=self.greeting_text,
+            greeting_ms=self.greeting_ms,
+            extensions=self.extensions,
+            extensions_tls=self.extensions_tls,
+            auth_before_tls=self.auth_before_tls,
+            auth_after_tls=self.auth_after_tls,
+            tls_version=self.tls_version,
+            tls_cipher=self.tls_cipher,
+            cert=self.cert,
+            wrong_mode=self.wrong_mode,
+            stage=None if self.status == "ok" else self.stage,
+            error=self.error,
+            auth=self.auth,
         )
 
 
@@ -95,16 +109,16 @@ def _ms(since: float) -> float:
 
 
 def _now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
+    return dt.datetime.now(dt.UTC)
 
 
-async def _tcp_connect(address: str, port: int, timeout: float) -> socket.socket:
+async def _tcp_connect(address: str, port: int, limit_s: float) -> socket.socket:
     """A connected non-blocking socket to exactly this address (no name resolution anywhere)."""
     family = socket.AF_INET6 if ":" in address else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setblocking(False)
     try:
-        async with asyncio.timeout(timeout):
+        async with asyncio.timeout(limit_s):
             await asyncio.get_running_loop().sock_connect(sock, (address, port))
     except BaseException:
         sock.close()
@@ -172,16 +186,33 @@ class _CertRejected(Exception):
         self.reason = reason
 
 
-async def _session(acc: _Acc, open_sock: Callable[[], Awaitable[socket.socket]], *, host: str, implicit: bool,
-                   ctx: ssl.SSLContext, trusted: bool, cert_error: str | None, t: StepTimeouts,
-                   ehlo_name: str, credentials: tuple[str, str] | None) -> None:
+async def _session(
+    acc: _Acc,
+    open_sock: Callable[[], Awaitable[socket.socket]],
+    *,
+    host: str,
+    implicit: bool,
+    ctx: ssl.SSLContext,
+    trusted: bool,
+    cert_error: str | None,
+    t: StepTimeouts,
+    ehlo_name: str,
+    credentials: tuple[str, str] | None,
+) -> None:
     """Run the session on a fresh connection, filling `acc`. Raises _CertRejected when verification fails."""
     started = time.monotonic()
     acc.stage = "connect"
     sock = await open_sock()
     acc.connect_ms = _ms(started)
-    smtp = aiosmtplib.SMTP(hostname=host, sock=sock, use_tls=implicit, start_tls=False, tls_context=ctx,
-                           local_hostname=ehlo_name, timeout=t.step)
+    smtp = aiosmtplib.SMTP(
+        hostname=host,
+        sock=sock,
+        use_tls=implicit,
+        start_tls=False,
+        tls_context=ctx,
+        local_hostname=ehlo_name,
+        timeout=t.step,
+    )
     try:
         acc.stage = "tls" if implicit else "greeting"
         t_greet = time.monotonic()
@@ -199,16 +230,19 @@ async def _session(acc: _Acc, open_sock: Callable[[], Awaitable[socket.socket]],
             else:
                 acc.stage = "greeting"
             acc.status = "timeout"
-            acc.error = ("no TLS handshake within the time-out" if acc.stage == "tls"
-                         else "connected, but no greeting within the time-out")
+            acc.error = (
+                "no TLS handshake within the time-out"
+                if acc.stage == "tls"
+                else "connected, but no greeting within the time-out"
+            )
             return
         except SMTPException as exc:
             if (verr := _verify_error(exc)) is not None and trusted:
                 raise _CertRejected(clean_text(verr.verify_message or str(verr), 200)) from exc
             acc.status, acc.error = "error", _describe(exc)
-            if implicit and _ssl_error(exc) is not None:
-                acc.stage = "tls"
-            elif implicit and isinstance(exc.__cause__, SMTPServerDisconnected):
+            if implicit and (
+                _ssl_error(exc) is not None or isinstance(exc.__cause__, SMTPServerDisconnected)
+            ):
                 acc.stage = "tls"
             else:
                 acc.stage = "greeting"
@@ -239,10 +273,8 @@ async def _session(acc: _Acc, open_sock: Callable[[], Awaitable[socket.socket]],
         acc.status, acc.stage = "ok", None
         if credentials is not None:
             await _auth(acc, smtp, credentials)
-        try:
+        with contextlib.suppress(SMTPException, OSError):  # the answer to QUIT changes nothing
             await smtp.quit(timeout=t.step)
-        except (SMTPException, OSError):
-            pass  # the answer to QUIT changes nothing in the report
     except _CertRejected:
         raise
     except SMTPResponseException as exc:
@@ -273,7 +305,9 @@ async def _auth(acc: _Acc, smtp: aiosmtplib.SMTP, credentials: tuple[str, str]) 
     elif "LOGIN" in offered:
         attempt = smtp.auth_login
     else:
-        acc.auth = AuthResult(ok=False, text=f"not attempted: no PLAIN or LOGIN ({' '.join(sorted(offered))})")
+        acc.auth = AuthResult(
+            ok=False, text=f"not attempted: no PLAIN or LOGIN ({' '.join(sorted(offered))})"
+        )
         acc.stage = None
         return
     try:
@@ -288,7 +322,9 @@ async def _auth(acc: _Acc, smtp: aiosmtplib.SMTP, credentials: tuple[str, str]) 
     acc.stage = None
 
 
-async def _plaintext_greeting(open_sock: Callable[[], Awaitable[socket.socket]], timeout: float) -> str | None:
+async def _plaintext_greeting(
+    open_sock: Callable[[], Awaitable[socket.socket]], limit_s: float
+) -> str | None:
     """The first line a server sends unprompted, if it sends one within the time-out."""
     try:
         sock = await open_sock()
@@ -297,7 +333,7 @@ async def _plaintext_greeting(open_sock: Callable[[], Awaitable[socket.socket]],
     try:
         reader, writer = await asyncio.open_connection(sock=sock, limit=1024)
         try:
-            async with asyncio.timeout(timeout):
+            async with asyncio.timeout(limit_s):
                 line = await reader.readline()
         finally:
             writer.close()
@@ -308,17 +344,19 @@ async def _plaintext_greeting(open_sock: Callable[[], Awaitable[socket.socket]],
         sock.close()
 
 
-async def _speaks_tls(open_sock: Callable[[], Awaitable[socket.socket]], host: str, ctx: ssl.SSLContext,
-                      timeout: float) -> bool:
+async def _speaks_tls(
+    open_sock: Callable[[], Awaitable[socket.socket]], host: str, ctx: ssl.SSLContext, limit_s: float
+) -> bool:
     """True if a TLS handshake succeeds straight away (implicit TLS where STARTTLS was expected)."""
     try:
         sock = await open_sock()
     except (OSError, TimeoutError):
         return False
     try:
-        async with asyncio.timeout(timeout):
-            _reader, writer = await asyncio.open_connection(sock=sock, ssl=ctx, server_hostname=host,
-                                                            ssl_handshake_timeout=timeout)
+        async with asyncio.timeout(limit_s):
+            _reader, writer = await asyncio.open_connection(
+                sock=sock, ssl=ctx, server_hostname=host, ssl_handshake_timeout=limit_s
+            )
         writer.close()
         return True
     except (OSError, TimeoutError, ssl.SSLError):
@@ -327,10 +365,19 @@ async def _speaks_tls(open_sock: Callable[[], Awaitable[socket.socket]], host: s
         sock.close()
 
 
-async def probe_port(*, host: str, address: IPAddress, port: int, connect_port: int | None = None,
-                     implicit: bool, contexts: tuple[ssl.SSLContext, ssl.SSLContext],
-                     timeouts: StepTimeouts = StepTimeouts(), ehlo_name: str = DEFAULT_EHLO_NAME,
-                     credentials: tuple[str, str] | None = None, acc: Any = None) -> PortResult:
+async def probe_port(
+    *,
+    host: str,
+    address: IPAddress,
+    port: int,
+    connect_port: int | None = None,
+    implicit: bool,
+    contexts: tuple[ssl.SSLContext, ssl.SSLContext],
+    timeouts: StepTimeouts = StepTimeouts(),
+    ehlo_name: str = DEFAULT_EHLO_NAME,
+    credentials: tuple[str, str] | None = None,
+    acc: Any = None,
+) -> PortResult:
     """Probe one port of one checked address; never raises for anything the server or network does.
 
     `port` is the submission port reported; `connect_port` the TCP port actually dialled (the lab maps
@@ -346,15 +393,35 @@ async def probe_port(*, host: str, address: IPAddress, port: int, connect_port: 
     verify_ctx, insecure_ctx = contexts
     try:
         try:
-            await _session(state, open_sock, host=host, implicit=implicit, ctx=verify_ctx, trusted=True,
-                           cert_error=None, t=timeouts, ehlo_name=ehlo_name, credentials=credentials)
+            await _session(
+                state,
+                open_sock,
+                host=host,
+                implicit=implicit,
+                ctx=verify_ctx,
+                trusted=True,
+                cert_error=None,
+                t=timeouts,
+                ehlo_name=ehlo_name,
+                credentials=credentials,
+            )
         except _CertRejected as rejected:
             # Second look without verification, to report the certificate and what the server offers.
             # Credentials are never sent over a connection whose certificate we did not trust.
             fresh = new_progress(port=port, address=address, implicit=implicit)
             fresh.connect_ms = state.connect_ms
-            await _session(fresh, open_sock, host=host, implicit=implicit, ctx=insecure_ctx, trusted=False,
-                           cert_error=rejected.reason, t=timeouts, ehlo_name=ehlo_name, credentials=None)
+            await _session(
+                fresh,
+                open_sock,
+                host=host,
+                implicit=implicit,
+                ctx=insecure_ctx,
+                trusted=False,
+                cert_error=rejected.reason,
+                t=timeouts,
+                ehlo_name=ehlo_name,
+                credentials=None,
+            )
             fresh.status, fresh.stage = "error", "tls"
             fresh.error = f"certificate not accepted: {rejected.reason}"
             if fresh.cert is None:
@@ -371,11 +438,15 @@ async def probe_port(*, host: str, address: IPAddress, port: int, connect_port: 
             state.wrong_mode = "plaintext_on_implicit"
             state.greeting_code, state.greeting_text = int(line[:3]), line
             state.error = "the server greets in plaintext: this port does not speak implicit TLS"
-    elif not implicit and state.status == "timeout" and state.stage == "greeting":
-        if await _speaks_tls(open_sock, host, insecure_ctx, timeouts.step):
-            state.wrong_mode = "tls_on_starttls_port"
-            state.status = "error"
-            state.error = "the server expects TLS from the first byte (implicit TLS), not STARTTLS"
+    elif (
+        not implicit
+        and state.status == "timeout"
+        and state.stage == "greeting"
+        and await _speaks_tls(open_sock, host, insecure_ctx, timeouts.step)
+    ):
+        state.wrong_mode = "tls_on_starttls_port"
+        state.status = "error"
+        state.error = "the server expects TLS from the first byte (implicit TLS), not STARTTLS"
     return state.result()
 
 

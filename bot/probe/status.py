@@ -1,7 +1,7 @@
 """Provider status feeds: recognise the provider from the host, read its public feed with a short time-out.
 
 The feed URL and format come from the knowledge base (knowledge/providers/<id>.yaml, `status:`), never from
-the user. `recognise_provider()` and `parse_feed()` are pure; `fetch_status()` does the one HTTP GET (aiohttp),
+the user. `recognise_provider()` and `parse_feed()` are pure; `fetch_status()` does one HTTP GET (aiohttp),
 with a time-out and a size cap, and turns every failure into a StatusFeed with `ok=False`.
 Formats: statuspage (Atlassian /api/v2/summary.json), google_workspace (incidents.json), rss (RSS/Atom:
 items are read as recent incidents only when the feed says so - we report titles, not a verdict).
@@ -48,11 +48,16 @@ def parse_feed(body: bytes, feed_format: str) -> tuple[bool, tuple[str, ...]]:
     """(any open incident, incident titles) from a feed body; ValueError if it cannot be read."""
     if feed_format == "statuspage":
         doc = json.loads(body)
-        incidents = [i for i in doc.get("incidents") or () if i.get("status") not in ("resolved", "postmortem")]
+        incidents = [
+            i for i in doc.get("incidents") or () if i.get("status") not in ("resolved", "postmortem")
+        ]
         titles = [str(i.get("name", "")) for i in incidents]
         indicator = (doc.get("status") or {}).get("indicator", "none")
-        degraded = [c.get("name", "") for c in doc.get("components") or ()
-                    if c.get("status") not in (None, "operational")]
+        degraded = [
+            c.get("name", "")
+            for c in doc.get("components") or ()
+            if c.get("status") not in (None, "operational")
+        ]
         if not titles and indicator not in ("none", None) and degraded:
             titles = [f"degraded: {', '.join(str(n) for n in degraded[:5])}"]
         return bool(titles), tuple(clean_text(t, 150) for t in titles[:5])
@@ -64,17 +69,24 @@ def parse_feed(body: bytes, feed_format: str) -> tuple[bool, tuple[str, ...]]:
     raise ValueError(f"feed format {feed_format!r} is not read by the probe")
 
 
-async def fetch_status(provider: str, data: Mapping[str, Any], *, timeout_s: float = 3.0,
-                       url: str | None = None) -> StatusFeed | None:
+async def fetch_status(
+    provider: str, data: Mapping[str, Any], *, timeout_s: float = 3.0, url: str | None = None
+) -> StatusFeed | None:
     """Read the provider's feed (or `url` instead); None when the provider has no readable feed."""
     status = data.get("status") or {}
-    feed_url, feed_format, page = url or status.get("feed"), status.get("feed_format", "none"), status.get("page")
+    feed_url, feed_format, page = (
+        url or status.get("feed"),
+        status.get("feed_format", "none"),
+        status.get("page"),
+    )
     if not feed_url or feed_format in (None, "none", "aws_health", "rss"):
         return None
     try:
         client_timeout = aiohttp.ClientTimeout(total=timeout_s)
-        async with aiohttp.ClientSession(timeout=client_timeout) as session, session.get(
-                feed_url, allow_redirects=False, headers={"Accept": "application/json"}) as response:
+        async with (
+            aiohttp.ClientSession(timeout=client_timeout) as session,
+            session.get(feed_url, allow_redirects=False, headers={"Accept": "application/json"}) as response,
+        ):
             if response.status != 200:
                 return StatusFeed(provider=provider, page=page, error=f"feed answered HTTP {response.status}")
             body = await response.content.read(MAX_FEED_BYTES + 1)

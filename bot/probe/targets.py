@@ -3,7 +3,8 @@
 `parse_target("smtp.gmail.com:587")` reads HOST[:PORT], `[v6]:PORT`, bare IP literals, IDN names and
 `smtp://` / `smtps://` URLs (user:password in a URL is dropped and shown as `***`). `check_port()` holds the
 production port allow-list, `address_refusal()` is the SSRF guard for resolved addresses (research/security.md
-§1.2: an explicit CIDR list, and `is_global`, and `2000::/3` for IPv6; an operator allow-list may open ranges).
+§1.2: an explicit CIDR list, and `is_global`, and `2000::/3` for IPv6; an operator allow-list may open
+ranges).
 Errors: InputError for text that is not a target, TargetNotAllowed for a target the guard refuses.
 """
 
@@ -23,9 +24,9 @@ __all__ = [
     "ALLOWED_PORTS",
     "BLOCKED_NETWORKS",
     "IMPLICIT_TLS_PORTS",
+    "SUBMISSION_PORTS",
     "IPAddress",
     "Network",
-    "SUBMISSION_PORTS",
     "Target",
     "address_refusal",
     "check_addresses",
@@ -46,13 +47,41 @@ URL_SCHEMES = {"smtp": None, "smtps": 465, "submission": 587, "submissions": 465
 
 # research/security.md §1.2, row by row. Python's own predicates drift between patch releases (§1.3),
 # so this list is what decides; is_global is an extra net underneath it.
-BLOCKED_NETWORKS: tuple[Network, ...] = tuple(ipaddress.ip_network(n) for n in (
-    "0.0.0.0/8", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "127.0.0.0/8",
-    "169.254.0.0/16", "192.0.0.0/24", "192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24",
-    "192.88.99.0/24", "198.18.0.0/15", "224.0.0.0/4", "240.0.0.0/4",
-    "::/128", "::1/128", "::ffff:0:0/96", "::/96", "64:ff9b::/96", "64:ff9b:1::/48", "100::/64",
-    "2001::/23", "2001:db8::/32", "3fff::/20", "2002::/16", "fc00::/7", "fe80::/10", "fec0::/10", "ff00::/8",
-))
+BLOCKED_NETWORKS: tuple[Network, ...] = tuple(
+    ipaddress.ip_network(n)
+    for n in (
+        "0.0.0.0/8",
+        "10.0.0.0/8",
+        "172.16.0.0/12",
+        "192.168.0.0/16",
+        "100.64.0.0/10",
+        "127.0.0.0/8",
+        "169.254.0.0/16",
+        "192.0.0.0/24",
+        "192.0.2.0/24",
+        "198.51.100.0/24",
+        "203.0.113.0/24",
+        "192.88.99.0/24",
+        "198.18.0.0/15",
+        "224.0.0.0/4",
+        "240.0.0.0/4",
+        "::/128",
+        "::1/128",
+        "::ffff:0:0/96",
+        "::/96",
+        "64:ff9b::/96",
+        "64:ff9b:1::/48",
+        "100::/64",
+        "2001::/23",
+        "2001:db8::/32",
+        "3fff::/20",
+        "2002::/16",
+        "fc00::/7",
+        "fe80::/10",
+        "fec0::/10",
+        "ff00::/8",
+    )
+)
 _GLOBAL_UNICAST_V6 = ipaddress.ip_network("2000::/3")
 
 # Names that are internal by design (security.md S7); refusing by address is still the real control.
@@ -66,10 +95,10 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 class Target:
     """A probe target as understood from the user's text."""
 
-    host: str                     # ASCII: lower case, xn-- for IDN, no trailing dot; or an IP literal
-    port: int | None = None       # None: probe every submission port
-    ip: IPAddress | None = None   # set when the host is an IP literal
-    display: str = ""             # what to echo back: Unicode name, credentials replaced by ***
+    host: str  # ASCII: lower case, xn-- for IDN, no trailing dot; or an IP literal
+    port: int | None = None  # None: probe every submission port
+    ip: IPAddress | None = None  # set when the host is an IP literal
+    display: str = ""  # what to echo back: Unicode name, credentials replaced by ***
     implicit_tls: bool | None = None  # smtps:// says implicit TLS; None when the text does not say
     had_credentials: bool = False
 
@@ -145,13 +174,15 @@ def parse_target(text: str) -> Target:
     if "://" in raw:
         return _parse_url(raw)
     if "@" in raw:
-        raise InputError("that looks like an e-mail address; give the SMTP server's host name "
-                         "(e.g. smtp.gmail.com), or pass the domain as --sender-domain")
+        raise InputError(
+            "that looks like an e-mail address; give the SMTP server's host name "
+            "(e.g. smtp.gmail.com), or pass the domain as --sender-domain"
+        )
     if raw.startswith("["):
         end = raw.find("]")
         if end < 0:
             raise InputError("unclosed '[' in IPv6 address")
-        rest = raw[end + 1:]
+        rest = raw[end + 1 :]
         if rest and not rest.startswith(":"):
             raise InputError("expected ':PORT' after ']'")
         host, ip, display = _host(raw[: end + 1])
@@ -189,9 +220,14 @@ def _parse_url(raw: str) -> Target:
     host, ip, display = _host(parts.hostname or "")
     port = url_port or URL_SCHEMES[scheme]
     shown = f"[{display}]" if ip is not None and ip.version == 6 else display
-    return Target(host=host, ip=ip, port=port,
-                  display=display_prefix + shown + (f":{url_port}" if url_port else ""),
-                  implicit_tls=scheme in ("smtps", "submissions") or None, had_credentials=had_credentials)
+    return Target(
+        host=host,
+        ip=ip,
+        port=port,
+        display=display_prefix + shown + (f":{url_port}" if url_port else ""),
+        implicit_tls=scheme in ("smtps", "submissions") or None,
+        had_credentials=had_credentials,
+    )
 
 
 def check_port(port: int, *, extra_ports: Iterable[int] = ()) -> int:
@@ -231,8 +267,9 @@ def address_refusal(ip: IPAddress, *, allow_networks: Sequence[Network] = ()) ->
     return None
 
 
-def check_addresses(host: str, addresses: Sequence[IPAddress], *,
-                    allow_networks: Sequence[Network] = ()) -> None:
+def check_addresses(
+    host: str, addresses: Sequence[IPAddress], *, allow_networks: Sequence[Network] = ()
+) -> None:
     """Raise TargetNotAllowed if any address is refused (all must pass: security.md S3).
 
     The message never says what the name resolved to (S11), so the bot is not a DNS oracle.

@@ -7,6 +7,7 @@ fetched the certificate). Host-name matching follows RFC 6125 (one left-most wil
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import ipaddress
 import ssl
@@ -32,10 +33,8 @@ def client_contexts(*, ca_file: str | None = None) -> tuple[ssl.SSLContext, ssl.
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
         insecure.minimum_version = ssl.TLSVersion.TLSv1
-    try:
+    with contextlib.suppress(ssl.SSLError):  # OpenSSL builds without SECLEVEL
         insecure.set_ciphers("DEFAULT:@SECLEVEL=0")
-    except ssl.SSLError:  # pragma: no cover - OpenSSL builds without SECLEVEL
-        pass
     return verify, insecure
 
 
@@ -70,8 +69,9 @@ def _name(n: x509.Name) -> str:
         return ""
 
 
-def parse_certificate(der: bytes, *, host: str, now: dt.datetime, trusted: bool,
-                      error: str | None = None) -> CertInfo:
+def parse_certificate(
+    der: bytes, *, host: str, now: dt.datetime, trusted: bool, error: str | None = None
+) -> CertInfo:
     """Describe a DER certificate as seen for `host` at `now`."""
     try:
         cert = x509.load_der_x509_certificate(der)
@@ -86,8 +86,13 @@ def parse_certificate(der: bytes, *, host: str, now: dt.datetime, trusted: bool,
         pass
     not_after = cert.not_valid_after_utc
     return CertInfo(
-        subject=_name(cert.subject), issuer=_name(cert.issuer), sans=tuple(sans[:50]),
-        not_before=cert.not_valid_before_utc.isoformat(), not_after=not_after.isoformat(),
-        trusted=trusted, hostname_match=hostname_matches(host, tuple(sans)), expired=now > not_after,
+        subject=_name(cert.subject),
+        issuer=_name(cert.issuer),
+        sans=tuple(sans[:50]),
+        not_before=cert.not_valid_before_utc.isoformat(),
+        not_after=not_after.isoformat(),
+        trusted=trusted,
+        hostname_match=hostname_matches(host, tuple(sans)),
+        expired=now > not_after,
         error=clean_text(error, 200) if error else None,
     )

@@ -33,9 +33,9 @@ STEP = 1.0
 @dataclass
 class Certs:
     ca_file: str
-    good: ssl.SSLContext        # cert for 127.0.0.1 and mail.lab.test from the trusted CA
-    untrusted: ssl.SSLContext   # same names, a CA nobody trusts
-    expired: ssl.SSLContext     # trusted CA, expired leaf
+    good: ssl.SSLContext  # cert for 127.0.0.1 and mail.lab.test from the trusted CA
+    untrusted: ssl.SSLContext  # same names, a CA nobody trusts
+    expired: ssl.SSLContext  # trusted CA, expired leaf
     wrong_name: ssl.SSLContext  # trusted CA, names only other.example
 
 
@@ -50,13 +50,14 @@ def certs(tmp_path_factory: pytest.TempPathFactory) -> Certs:
     ca, other = trustme.CA(), trustme.CA()
     ca_file = Path(tmp_path_factory.mktemp("ca")) / "ca.pem"
     ca.cert_pem.write_to_path(str(ca_file))
-    past = dt.datetime(2020, 1, 1, tzinfo=dt.timezone.utc)
+    past = dt.datetime(2020, 1, 1, tzinfo=dt.UTC)
     return Certs(
         ca_file=str(ca_file),
         good=_server_ctx(ca, "127.0.0.1", "mail.lab.test"),
         untrusted=_server_ctx(other, "127.0.0.1", "mail.lab.test"),
-        expired=_server_ctx(ca, "127.0.0.1", "mail.lab.test", not_before=past,
-                            not_after=past + dt.timedelta(days=30)),
+        expired=_server_ctx(
+            ca, "127.0.0.1", "mail.lab.test", not_before=past, not_after=past + dt.timedelta(days=30)
+        ),
         wrong_name=_server_ctx(ca, "other.example"),
     )
 
@@ -77,7 +78,9 @@ class Handler:
 
 
 def _authenticator(server: Any, session: Any, envelope: Any, mechanism: str, data: Any) -> AuthResult:
-    ok = isinstance(data, LoginPassword) and data.login.decode() == USER and data.password.decode() == PASSWORD
+    ok = (
+        isinstance(data, LoginPassword) and data.login.decode() == USER and data.password.decode() == PASSWORD
+    )
     return AuthResult(success=ok, handled=False)
 
 
@@ -89,18 +92,33 @@ async def smtp_server(certs: Certs) -> AsyncIterator[ServerFactory]:
     servers: list[asyncio.base_events.Server] = []
     handlers: list[Handler] = []
 
-    async def start(kind: str = "plain", *, ctx: ssl.SSLContext | None = None, banner: bytes = b"",
-                    starttls: bool = True, handler: Handler | None = None) -> int:
+    async def start(
+        kind: str = "plain",
+        *,
+        ctx: ssl.SSLContext | None = None,
+        banner: bytes = b"",
+        starttls: bool = True,
+        handler: Handler | None = None,
+    ) -> int:
         tls = ctx or certs.good
         h = handler or Handler()
         handlers.append(h)
         if kind in ("plain", "implicit"):
+
             def factory() -> SMTP:
-                return SMTP(h, hostname="mail.lab.test", tls_context=tls if (starttls and kind == "plain") else None,
-                            authenticator=_authenticator, auth_require_tls=kind == "plain")
+                return SMTP(
+                    h,
+                    hostname="mail.lab.test",
+                    tls_context=tls if (starttls and kind == "plain") else None,
+                    authenticator=_authenticator,
+                    auth_require_tls=kind == "plain",
+                )
+
             server = await asyncio.get_running_loop().create_server(
-                factory, LAB_HOST, 0, ssl=tls if kind == "implicit" else None)
+                factory, LAB_HOST, 0, ssl=tls if kind == "implicit" else None
+            )
         else:
+
             async def raw(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
                 try:
                     if kind == "greet421":
@@ -114,6 +132,7 @@ async def smtp_server(certs: Certs) -> AsyncIterator[ServerFactory]:
                         await reader.read()
                 finally:
                     writer.close()
+
             server = await asyncio.start_server(raw, LAB_HOST, 0)
         servers.append(server)
         port: int = server.sockets[0].getsockname()[1]
@@ -134,5 +153,10 @@ async def smtp_server(certs: Certs) -> AsyncIterator[ServerFactory]:
 @pytest.fixture
 def probe_kwargs(certs: Certs) -> dict[str, Any]:
     """Keyword arguments every loopback probe needs: allow loopback, trust the test CA, short time-outs."""
-    return {"allow_networks": LOOPBACK, "ca_file": certs.ca_file, "timeout_s": 4.0,
-            "step_timeout_s": STEP, "connect_timeout_s": STEP}
+    return {
+        "allow_networks": LOOPBACK,
+        "ca_file": certs.ca_file,
+        "timeout_s": 4.0,
+        "step_timeout_s": STEP,
+        "connect_timeout_s": STEP,
+    }

@@ -22,8 +22,9 @@ __all__ = ["DnsStub", "start_dns_stub"]
 class DnsStub(asyncio.DatagramProtocol):
     """Answers from a fixed zone."""
 
-    def __init__(self, zone: Mapping[str, Mapping[str, Sequence[str]]], servfail: Sequence[str],
-                 silent: Sequence[str]) -> None:
+    def __init__(
+        self, zone: Mapping[str, Mapping[str, Sequence[str]]], servfail: Sequence[str], silent: Sequence[str]
+    ) -> None:
         self.zone = {k.lower().rstrip("."): v for k, v in zone.items()}
         self.servfail = {n.lower().rstrip(".") for n in servfail}
         self.silent = {n.lower().rstrip(".") for n in silent}
@@ -47,14 +48,21 @@ class DnsStub(asyncio.DatagramProtocol):
             rdtype = dns.rdatatype.to_text(question.rdtype)
             records = self.zone[name].get(rdtype, ())
             if records:
-                response.answer.append(dns.rrset.from_text_list(question.name, 60, "IN", rdtype, list(records)))
+                response.answer.append(
+                    dns.rrset.from_text_list(question.name, 60, "IN", rdtype, list(records))
+                )
         self.transport.sendto(response.to_wire(), addr)
 
 
-async def start_dns_stub(zone: Mapping[str, Mapping[str, Sequence[str]]], *, servfail: Sequence[str] = (),
-                         silent: Sequence[str] = ()) -> tuple[Any, int]:
+async def start_dns_stub(
+    zone: Mapping[str, Mapping[str, Sequence[str]]],
+    *,
+    servfail: Sequence[str] = (),
+    silent: Sequence[str] = (),
+) -> tuple[Any, int]:
     """(transport, port) of a stub server on 127.0.0.1."""
     loop = asyncio.get_running_loop()
-    transport, _ = await loop.create_datagram_endpoint(lambda: DnsStub(zone, servfail, silent),
-                                                       local_addr=("127.0.0.1", 0))
+    transport, _ = await loop.create_datagram_endpoint(
+        lambda: DnsStub(zone, servfail, silent), local_addr=("127.0.0.1", 0)
+    )
     return transport, transport.get_extra_info("sockname")[1]

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import ssl
 import sys
 from pathlib import Path
 from typing import Any
@@ -18,46 +17,81 @@ from bot.probe.report import CertInfo, DnsFacts, PortResult, ProbeReport
 from tests.probe.conftest import PASSWORD, USER, Certs, Handler, _authenticator
 
 CLI = [sys.executable, "-m", "bot"]
+ROOT = str(Path(__file__).resolve().parents[2])
 
 
 async def cli(*args: str, env: dict[str, str] | None = None) -> tuple[int, str, str]:
     full_env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "SMTP_HELP_", "PROBE_"))}
     full_env.update(env or {})
-    proc = await asyncio.create_subprocess_exec(*CLI, "probe", *args, stdin=asyncio.subprocess.DEVNULL,
-                                                stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-                                                env=full_env, cwd=str(Path(__file__).resolve().parents[2]))
+    proc = await asyncio.create_subprocess_exec(
+        *CLI,
+        "probe",
+        *args,
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        env=full_env,
+        cwd=ROOT,
+    )
     out, err = await asyncio.wait_for(proc.communicate(), 30)
     return proc.returncode or 0, out.decode(), err.decode()
 
 
-@pytest.mark.parametrize(("target", "words"), [
-    ("smtp.gmail.com:abc", "not a number"), ("smtp.gmail.com:0", "out of range"),
-    ("smtp.gmail.com:70000", "out of range"), ("a" * 300 + ".com", "at most 253"),
-    ("smtp://user:hunter2@smtp.gmail.com:99999", "out of range"), ("127.0.0.1", "not allowed"),
-    ("[::ffff:169.254.169.254]:587", "not allowed"), ("localhost:587", "internal name"),
-    ("smtp.gmail.com:22", "not an SMTP submission port"), ("metadata.google.internal", "internal name"),
-])
+@pytest.mark.parametrize(
+    ("target", "words"),
+    [
+        ("smtp.gmail.com:abc", "not a number"),
+        ("smtp.gmail.com:0", "out of range"),
+        ("smtp.gmail.com:70000", "out of range"),
+        ("a" * 300 + ".com", "at most 253"),
+        ("smtp://user:hunter2@smtp.gmail.com:99999", "out of range"),
+        ("127.0.0.1", "not allowed"),
+        ("[::ffff:169.254.169.254]:587", "not allowed"),
+        ("localhost:587", "internal name"),
+        ("smtp.gmail.com:22", "not an SMTP submission port"),
+        ("metadata.google.internal", "internal name"),
+    ],
+)
 async def test_bad_input_is_one_line_and_exit_2(target: str, words: str) -> None:
     code, out, err = await cli(target)
-    assert code == 2 and out == ""
-    assert len(err.strip().splitlines()) == 1 and words in err and "Traceback" not in err
+    assert code == 2
+    assert out == ""
+    assert len(err.strip().splitlines()) == 1
+    assert words in err
+    assert "Traceback" not in err
     assert "hunter2" not in err
 
 
 def _sample() -> ProbeReport:
-    return ProbeReport(target="mail.example.com:587", host="mail.example.com", addresses=("192.0.2.10",),
-                       dns=DnsFacts(status="ok", addresses=("192.0.2.10",)),
-                       ports=(PortResult(port=587, status="ok", tls="starttls", greeting_code=220,
-                                         greeting_text="mail ESMTP", auth_after_tls=("PLAIN",),
-                                         tls_version="TLSv1.3",
-                                         cert=CertInfo(subject="CN=mail.example.com", trusted=True,
-                                                       hostname_match=True, not_after="2030-01-01")),))
+    return ProbeReport(
+        target="mail.example.com:587",
+        host="mail.example.com",
+        addresses=("192.0.2.10",),
+        dns=DnsFacts(status="ok", addresses=("192.0.2.10",)),
+        ports=(
+            PortResult(
+                port=587,
+                status="ok",
+                tls="starttls",
+                greeting_code=220,
+                greeting_text="mail ESMTP",
+                auth_after_tls=("PLAIN",),
+                tls_version="TLSv1.3",
+                cert=CertInfo(
+                    subject="CN=mail.example.com", trusted=True, hostname_match=True, not_after="2030-01-01"
+                ),
+            ),
+        ),
+    )
 
 
 def test_text_report_has_table_certificate_and_findings_line() -> None:
     text = render_text(_sample())
-    assert "PORT" in text and "587" in text and "PLAIN (after TLS)" in text
-    assert "certificate: CN=mail.example.com" in text and "Findings: none" in text
+    assert "PORT" in text
+    assert "587" in text
+    assert "PLAIN (after TLS)" in text
+    assert "certificate: CN=mail.example.com" in text
+    assert "Findings: none" in text
 
 
 @pytest.fixture
@@ -65,8 +99,16 @@ async def port_2525(certs: Certs) -> Any:
     loop = asyncio.get_running_loop()
     try:
         server = await loop.create_server(
-            lambda: SMTP(Handler(), hostname="mail.lab.test", tls_context=certs.good,
-                         authenticator=_authenticator, auth_require_tls=True), "127.0.0.1", 2525)
+            lambda: SMTP(
+                Handler(),
+                hostname="mail.lab.test",
+                tls_context=certs.good,
+                authenticator=_authenticator,
+                auth_require_tls=True,
+            ),
+            "127.0.0.1",
+            2525,
+        )
     except OSError:
         pytest.skip("127.0.0.1:2525 is busy")
     yield certs
@@ -74,20 +116,29 @@ async def port_2525(certs: Certs) -> Any:
 
 
 async def test_json_output_against_a_real_server_with_env_credentials(port_2525: Certs) -> None:
-    env = {"PROBE_ALLOW_NETWORKS": "127.0.0.0/8", "PROBE_TIMEOUT": "5", "SSL_CERT_FILE": port_2525.ca_file,
-           "SMTP_HELP_PROBE_USER": USER, "SMTP_HELP_PROBE_PASSWORD": PASSWORD}
+    env = {
+        "PROBE_ALLOW_NETWORKS": "127.0.0.0/8",
+        "PROBE_TIMEOUT": "5",
+        "SSL_CERT_FILE": port_2525.ca_file,
+        "SMTP_HELP_PROBE_USER": USER,
+        "SMTP_HELP_PROBE_PASSWORD": PASSWORD,
+    }
     code, out, err = await cli("smtp://someone:hunter2@127.0.0.1:2525", "--json", "--auth", env=env)
     doc = json.loads(out)
-    assert doc["host"] == "127.0.0.1" and doc["ports"][0]["port"] == 2525
-    assert doc["ports"][0]["status"] == "ok" and doc["ports"][0]["tls"] == "starttls"
+    assert doc["host"] == "127.0.0.1"
+    assert doc["ports"][0]["port"] == 2525
+    assert doc["ports"][0]["status"] == "ok"
+    assert doc["ports"][0]["tls"] == "starttls"
     assert doc["ports"][0]["auth"]["ok"] is True
     assert doc["target"] == "smtp://***@127.0.0.1:2525"
     assert {"cause", "detail"} <= set(doc["findings"][0])
     for secret in ("hunter2", PASSWORD):
-        assert secret not in out and secret not in err
+        assert secret not in out
+        assert secret not in err
     assert code == 1  # AUTH only after STARTTLS is reported
 
 
 async def test_auth_without_env_or_terminal_is_a_clear_error() -> None:
     code, _out, err = await cli("smtp.example.com:587", "--auth")
-    assert code == 2 and "SMTP_HELP_PROBE_USER" in err
+    assert code == 2
+    assert "SMTP_HELP_PROBE_USER" in err

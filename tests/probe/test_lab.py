@@ -7,6 +7,7 @@ time-out). Each test asserts the findings the diagnosis would receive.
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import os
 import shutil
@@ -45,10 +46,8 @@ def _full_backlog() -> tuple[socket.socket, list[socket.socket]]:
     for _ in range(4):
         f = socket.socket()
         f.setblocking(False)
-        try:
+        with contextlib.suppress(BlockingIOError):
             f.connect(("127.0.0.1", port))
-        except BlockingIOError:
-            pass
         fillers.append(f)
     time.sleep(0.05)
     return listener, fillers
@@ -63,8 +62,14 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
     directory = Path(tempfile.mkdtemp(prefix="smtp-help-lab-"))
     result = directory.with_suffix(".out")
     with result.open("w") as out, open(os.devnull) as devnull:
-        code = subprocess.run(["bash", str(SCRIPT), "start", str(directory), str(base)], stdin=devnull,
-                              stdout=out, stderr=subprocess.STDOUT, timeout=60, check=False).returncode
+        code = subprocess.run(
+            ["bash", str(SCRIPT), "start", str(directory), str(base)],
+            stdin=devnull,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            timeout=60,
+            check=False,
+        ).returncode
     text = result.read_text()
     if code != 0:
         subprocess.run(["bash", str(SCRIPT), "stop", str(directory)], timeout=60, check=False)
@@ -83,16 +88,28 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
         for s in [silent, backlog, *fillers]:
             s.close()
         with open(os.devnull, "w") as devnull:
-            subprocess.run(["bash", str(SCRIPT), "stop", str(directory)], stdout=devnull, stderr=devnull,
-                           timeout=60, check=False)
+            subprocess.run(
+                ["bash", str(SCRIPT), "stop", str(directory)],
+                stdout=devnull,
+                stderr=devnull,
+                timeout=60,
+                check=False,
+            )
         shutil.rmtree(directory, ignore_errors=True)
         result.unlink(missing_ok=True)
 
 
 async def probe(lab: Lab, target: str, mapping: dict[int, str], **kw: Any) -> ProbeReport:
-    return await run_probe(target, allow_networks=(ipaddress.ip_network("127.0.0.0/8"),), ca_file=lab.ca,
-                           port_map={port: lab.ports[name] for port, name in mapping.items()},
-                           timeout_s=5, step_timeout_s=1.5, connect_timeout_s=1.0, **kw)
+    return await run_probe(
+        target,
+        allow_networks=(ipaddress.ip_network("127.0.0.0/8"),),
+        ca_file=lab.ca,
+        port_map={port: lab.ports[name] for port, name in mapping.items()},
+        timeout_s=5,
+        step_timeout_s=1.5,
+        connect_timeout_s=1.0,
+        **kw,
+    )
 
 
 def causes(report: ProbeReport) -> set[str]:
@@ -102,9 +119,14 @@ def causes(report: ProbeReport) -> set[str]:
 async def test_all_four_ports_at_once(lab: Lab) -> None:
     report = await probe(lab, "127.0.0.1", {25: "plain", 465: "implicit", 587: "starttls", 2525: "greet421"})
     by_port = {p.port: p for p in report.ports}
-    assert by_port[25].status == "ok" and by_port[25].tls == "none" and by_port[25].auth_mechanisms == ()
-    assert by_port[465].status == "ok" and by_port[465].tls == "implicit" and by_port[465].cert.trusted
-    assert by_port[587].tls == "starttls" and by_port[587].auth_before_tls == ()
+    assert by_port[25].status == "ok"
+    assert by_port[25].tls == "none"
+    assert by_port[25].auth_mechanisms == ()
+    assert by_port[465].status == "ok"
+    assert by_port[465].tls == "implicit"
+    assert by_port[465].cert.trusted
+    assert by_port[587].tls == "starttls"
+    assert by_port[587].auth_before_tls == ()
     assert set(by_port[587].auth_after_tls) == {"PLAIN", "LOGIN"}
     assert by_port[2525].greeting_code == 421
     assert {"tls_mismatch", "provider_outage"} <= causes(report)
@@ -113,7 +135,9 @@ async def test_all_four_ports_at_once(lab: Lab) -> None:
 async def test_plain_port_has_no_auth(lab: Lab) -> None:
     report = await probe(lab, "127.0.0.1:25", {25: "plain"})
     p = report.ports[0]
-    assert p.status == "ok" and "auth" not in p.extensions and "starttls" not in p.extensions
+    assert p.status == "ok"
+    assert "auth" not in p.extensions
+    assert "starttls" not in p.extensions
     assert report.findings == ()
 
 
@@ -126,14 +150,18 @@ async def test_submission_auth_only_after_starttls(lab: Lab) -> None:
 async def test_implicit_tls_with_good_credentials(lab: Lab) -> None:
     report = await probe(lab, "127.0.0.1:465", {465: "implicit"}, credentials=(lab.user, lab.password))
     p = report.ports[0]
-    assert p.auth is not None and p.auth.ok and p.auth.code == 235
+    assert p.auth is not None
+    assert p.auth.ok
+    assert p.auth.code == 235
     assert report.findings == ()
 
 
 async def test_wrong_password_is_bad_credentials(lab: Lab) -> None:
     report = await probe(lab, "127.0.0.1:587", {587: "starttls"}, credentials=(lab.user, "not-the-Pa55"))
     p = report.ports[0]
-    assert p.auth is not None and not p.auth.ok and p.auth.code == 535
+    assert p.auth is not None
+    assert not p.auth.ok
+    assert p.auth.code == 535
     assert "bad_credentials" in causes(report)
     assert "not-the-Pa55" not in repr(report.to_dict())
 
@@ -141,7 +169,9 @@ async def test_wrong_password_is_bad_credentials(lab: Lab) -> None:
 async def test_self_signed_certificate(lab: Lab) -> None:
     report = await probe(lab, "127.0.0.1:465", {465: "selfsigned"})
     p = report.ports[0]
-    assert p.cert is not None and not p.cert.trusted and p.cert.error == "self-signed certificate"
+    assert p.cert is not None
+    assert not p.cert.trusted
+    assert p.cert.error == "self-signed certificate"
     assert "tls_handshake_failure" in causes(report)
 
 
@@ -166,18 +196,22 @@ async def test_implicit_tls_postfix_on_587(lab: Lab) -> None:
 async def test_server_that_never_greets(lab: Lab) -> None:
     report = await probe(lab, "127.0.0.1:587", {587: "silent"})
     p = report.ports[0]
-    assert p.status == "timeout" and p.stage == "greeting"
+    assert p.status == "timeout"
+    assert p.stage == "greeting"
     assert causes(report) == {"network_blocked"}
 
 
 async def test_server_that_never_accepts(lab: Lab) -> None:
     report = await probe(lab, "127.0.0.1:587", {587: "noaccept"})
     p = report.ports[0]
-    assert p.status == "timeout" and p.stage == "connect"
+    assert p.status == "timeout"
+    assert p.stage == "connect"
     assert causes(report) == {"network_blocked"}
 
 
 async def test_every_port_timing_out_is_network_blocked(lab: Lab) -> None:
-    report = await probe(lab, "127.0.0.1", {25: "noaccept", 465: "noaccept", 587: "noaccept", 2525: "noaccept"})
+    report = await probe(
+        lab, "127.0.0.1", {25: "noaccept", 465: "noaccept", 587: "noaccept", 2525: "noaccept"}
+    )
     assert [p.status for p in report.ports] == ["timeout"] * 4
     assert causes(report) == {"network_blocked"}

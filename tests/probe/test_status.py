@@ -14,16 +14,29 @@ from bot.probe import run_probe
 from bot.probe.status import fetch_status, parse_feed, recognise_provider
 from tests.probe.conftest import ServerFactory
 
-OPEN = {"status": {"indicator": "major"}, "components": [{"name": "SMTP", "status": "major_outage"}],
-        "incidents": [{"name": "Delayed SMTP delivery", "status": "investigating"},
-                      {"name": "Old one", "status": "resolved"}]}
-QUIET = {"status": {"indicator": "none"}, "components": [{"name": "SMTP", "status": "operational"}],
-         "incidents": []}
+OPEN = {
+    "status": {"indicator": "major"},
+    "components": [{"name": "SMTP", "status": "major_outage"}],
+    "incidents": [
+        {"name": "Delayed SMTP delivery", "status": "investigating"},
+        {"name": "Old one", "status": "resolved"},
+    ],
+}
+QUIET = {
+    "status": {"indicator": "none"},
+    "components": [{"name": "SMTP", "status": "operational"}],
+    "incidents": [],
+}
 
 
 def providers(feed: str) -> dict[str, Any]:
-    return {"labmail": {"id": "labmail", "recognise": {"hosts": ["127.0.0.1", ".lab.test"]},
-                        "status": {"page": "https://status.lab.test/", "feed": feed, "feed_format": "statuspage"}}}
+    return {
+        "labmail": {
+            "id": "labmail",
+            "recognise": {"hosts": ["127.0.0.1", ".lab.test"]},
+            "status": {"page": "https://status.lab.test/", "feed": feed, "feed_format": "statuspage"},
+        }
+    }
 
 
 @pytest.fixture
@@ -59,7 +72,8 @@ def test_recognise_accepts_a_knowledge_base_object() -> None:
         data = providers("x")["labmail"]
 
     class KB:
-        providers = {"labmail": P()}
+        def __init__(self) -> None:
+            self.providers = {"labmail": P()}
 
     assert recognise_provider("mx.lab.test", KB()) == "labmail"
 
@@ -69,23 +83,36 @@ def test_statuspage_parsing() -> None:
     assert parse_feed(json.dumps(QUIET).encode(), "statuspage") == (False, ())
 
 
-async def test_open_incident_is_provider_outage(feed_server: str, smtp_server: ServerFactory,
-                                               probe_kwargs: dict[str, Any]) -> None:
+async def test_open_incident_is_provider_outage(
+    feed_server: str, smtp_server: ServerFactory, probe_kwargs: dict[str, Any]
+) -> None:
     port = await smtp_server("implicit")
-    report = await run_probe("127.0.0.1:465", port_map={465: port},
-                             providers=providers(f"{feed_server}/open/api/v2/summary.json"), **probe_kwargs)
+    report = await run_probe(
+        "127.0.0.1:465",
+        port_map={465: port},
+        providers=providers(f"{feed_server}/open/api/v2/summary.json"),
+        **probe_kwargs,
+    )
     assert report.provider == "labmail"
-    assert report.status_feed is not None and report.status_feed.incident
+    assert report.status_feed is not None
+    assert report.status_feed.incident
     assert [f.cause for f in report.findings] == ["provider_outage"]
     assert "Delayed SMTP delivery" in report.findings[0].detail
 
 
-async def test_quiet_feed_adds_nothing(feed_server: str, smtp_server: ServerFactory,
-                                       probe_kwargs: dict[str, Any]) -> None:
+async def test_quiet_feed_adds_nothing(
+    feed_server: str, smtp_server: ServerFactory, probe_kwargs: dict[str, Any]
+) -> None:
     port = await smtp_server("implicit")
-    report = await run_probe("127.0.0.1:465", port_map={465: port},
-                             providers=providers(f"{feed_server}/quiet/api/v2/summary.json"), **probe_kwargs)
-    assert report.status_feed is not None and report.status_feed.ok and not report.status_feed.incident
+    report = await run_probe(
+        "127.0.0.1:465",
+        port_map={465: port},
+        providers=providers(f"{feed_server}/quiet/api/v2/summary.json"),
+        **probe_kwargs,
+    )
+    assert report.status_feed is not None
+    assert report.status_feed.ok
+    assert not report.status_feed.incident
     assert report.findings == ()
 
 
@@ -93,4 +120,6 @@ async def test_quiet_feed_adds_nothing(feed_server: str, smtp_server: ServerFact
 async def test_bad_feeds_are_reported_not_raised(feed_server: str, which: str, error: str) -> None:
     data = providers(f"{feed_server}/{which}/api/v2/summary.json")["labmail"]
     result = await fetch_status("labmail", data, timeout_s=0.5)
-    assert result is not None and not result.ok and error in (result.error or "")
+    assert result is not None
+    assert not result.ok
+    assert error in (result.error or "")
