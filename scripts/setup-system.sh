@@ -2,7 +2,7 @@
 # Install the Debian packages the integration suites need, once. Idempotent and quiet when all are present.
 # The services are not left running: the tests start their own instances on loopback with their own config.
 set -euo pipefail
-PACKAGES=(postfix dovecot-core postgresql redis-server swaks apache2-utils)
+PACKAGES=(postfix dovecot-core postgresql redis-server swaks apache2-utils openssl)
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
