@@ -23,6 +23,10 @@ system:
 ## test: everything, installs included
 test: system $(STAMP)
 	$(BIN)/smtp-help kb check
+	@if [ -f ../shared/eval/score.py ]; then \
+		$(BIN)/python ../shared/eval/score.py ../shared/eval/dev.jsonl --cmd "$(BIN)/smtp-help diagnose --jsonl" \
+			--min-top1 0.90 --min-top3 0.98 --min-specificity 0.99 | tail -n 1; \
+	else echo "../shared/eval not present: accuracy bar not checked"; fi
 	$(BIN)/python -m pytest -q
 
 ## test-fast: the suites that need no Debian services

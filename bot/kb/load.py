@@ -10,9 +10,13 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-import jsonschema
+import hashlib
+import json
+import os
+import tempfile
+
+import re2
 import yaml
-from referencing import Registry, Resource
 
 from bot.errors import KnowledgeBaseError
 from bot.kb.model import Cause, Client, Conditions, FactReader, KnowledgeBase, LintRule, Provider, Signal
@@ -52,6 +56,11 @@ class _Validators:
     """One jsonschema validator per schema file, sharing a registry so schemas can $ref each other."""
 
     def __init__(self, schema_dir: Path, shown_dir: str) -> None:
+        # Imported here: jsonschema costs ~60 ms of start-up, and a cached, unchanged knowledge base skips it.
+        import jsonschema
+        from referencing import Registry, Resource
+
+        self._jsonschema = jsonschema
         resources = []
         self.schemas: dict[str, Any] = {}
         for name in _SCHEMAS:
@@ -61,7 +70,7 @@ class _Validators:
             schema = _read_yaml(path, f"{shown_dir}/schema/{path.name}")
             self.schemas[name] = schema
             resources.append((schema.get("$id", path.name), Resource.from_contents(schema)))
-        registry: Registry[Any] = Registry().with_resources(resources)
+        registry: Any = Registry().with_resources(resources)
         self.validators = {name: jsonschema.Draft202012Validator(schema, registry=registry)
                            for name, schema in self.schemas.items()}
 
@@ -69,12 +78,13 @@ class _Validators:
         validator = self.validators.get(kind)
         if validator is None:
             raise KnowledgeBaseError(shown, "", f"schema/{kind}.schema.yaml is missing")
-        error = jsonschema.exceptions.best_match(validator.iter_errors(data))
+        exceptions = self._jsonschema.exceptions
+        error = exceptions.best_match(validator.iter_errors(data))
         if error is None:
             return
         # oneOf failures explain themselves badly; the deepest context error is the useful one.
         while error.context:
-            error = jsonschema.exceptions.best_match(error.context) or error.context[0]
+            error = exceptions.best_match(error.context) or error.context[0]
             if not error.context:
                 break
         message = error.message
@@ -136,22 +146,92 @@ def _examples(raw: Mapping[str, Any] | None) -> dict[str, tuple[str, ...]]:
     return {k: tuple(v) for k, v in (raw or {}).items()}
 
 
-def load_knowledge_base(directory: Path | str | None = None) -> KnowledgeBase:
-    """Load, validate and compile knowledge/ (default: the repository's). Raises KnowledgeBaseError."""
+_KINDS = (("providers", "provider"), ("clients", "client"), ("causes", "cause"))
+_SINGLES = (("smtp.yaml", "signals", True), ("lint.yaml", "lint", False))
+CACHE_VERSION = "1"   # bump when what the cache holds changes shape
+DEFAULT_CACHE_DIR = Path(tempfile.gettempdir()) / "smtp-help-kb-cache"
+
+
+def _source_files(root: Path) -> list[Path]:
+    files = _files(root / "schema")
+    for kind_dir, _schema in _KINDS:
+        files += _files(root / kind_dir)
+    return files + [root / name for name, _schema, _required in _SINGLES if (root / name).exists()]
+
+
+def _digest(root: Path, files: list[Path]) -> str:
+    digest = hashlib.sha256(CACHE_VERSION.encode())
+    for path in files:
+        digest.update(str(path.relative_to(root)).encode() + b"\0")
+        digest.update(path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def _read_validated(root: Path, shown_dir: str) -> dict[str, Any]:
+    """Every knowledge file parsed and checked against its schema: {kind: [(shown path, data)], smtp, lint}."""
+    validators = _Validators(root / "schema", shown_dir)
+    out: dict[str, Any] = {}
+    for kind_dir, schema in _KINDS:
+        items = []
+        for path in _files(root / kind_dir):
+            shown = f"{shown_dir}/{kind_dir}/{path.name}"
+            data = _read_yaml(path, shown)
+            validators.check(schema, data, shown)
+            if data["id"] != path.stem:
+                raise KnowledgeBaseError(shown, "id", f"is {data['id']!r} but the file is named {path.stem!r}")
+            items.append((shown, data))
+        out[kind_dir] = items
+    for name, schema, required in _SINGLES:
+        shown = f"{shown_dir}/{name}"
+        if not (root / name).exists():
+            if required:
+                raise KnowledgeBaseError(shown, "", "is missing: it holds the signals that decide is_smtp")
+            out[schema] = None
+            continue
+        data = _read_yaml(root / name, shown)
+        validators.check(schema, data, shown)
+        out[schema] = data
+    return out
+
+
+def _cached_read(root: Path, shown_dir: str, cache_dir: Path | None) -> dict[str, Any]:
+    """_read_validated, remembered under a hash of every file's bytes: unchanged files are not parsed again."""
+    if cache_dir is None:
+        return _read_validated(root, shown_dir)
+    files = _source_files(root)
+    try:
+        cache_file = cache_dir / f"{_digest(root, files)}.json"
+        cached = json.loads(cache_file.read_text(encoding="utf-8"))
+        if isinstance(cached, dict) and cached.get("shown_dir") == shown_dir:
+            return cached["data"]  # type: ignore[no-any-return]
+    except (OSError, ValueError, KeyError):
+        pass
+    data = _read_validated(root, shown_dir)
+    try:
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        tmp = cache_file.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(json.dumps({"shown_dir": shown_dir, "data": data}, default=str), encoding="utf-8")
+        tmp.replace(cache_file)
+    except OSError:
+        pass  # a read-only file system only costs the next start-up a re-parse
+    return data
+
+
+def load_knowledge_base(directory: Path | str | None = None, *,
+                        cache_dir: Path | None = DEFAULT_CACHE_DIR) -> KnowledgeBase:
+    """Load, validate and compile knowledge/ (default: the repository's). Raises KnowledgeBaseError.
+
+    Validated file contents are cached by a hash of every file's bytes (cache_dir=None: always re-read).
+    """
     root = Path(directory) if directory else DEFAULT_KNOWLEDGE_DIR
     shown_dir = root.name or str(root)
     if not root.is_dir():
         raise KnowledgeBaseError(str(root), "", "knowledge directory not found")
-    validators = _Validators(root / "schema", shown_dir)
+    raw = _cached_read(root, shown_dir, cache_dir)
     build = _Builder()
 
     providers: dict[str, Provider] = {}
-    for path in _files(root / "providers"):
-        shown = f"{shown_dir}/providers/{path.name}"
-        data = _read_yaml(path, shown)
-        validators.check("provider", data, shown)
-        if data["id"] != path.stem:
-            raise KnowledgeBaseError(shown, "id", f"is {data['id']!r} but the file is named {path.stem!r}")
+    for shown, data in raw["providers"]:
         rec = data["recognise"]
         hosts = [h.lower() for h in rec.get("hosts", [])]
         providers[data["id"]] = Provider(
@@ -166,12 +246,7 @@ def load_knowledge_base(directory: Path | str | None = None) -> KnowledgeBase:
             data=data, path=shown)
 
     clients: dict[str, Client] = {}
-    for path in _files(root / "clients"):
-        shown = f"{shown_dir}/clients/{path.name}"
-        data = _read_yaml(path, shown)
-        validators.check("client", data, shown)
-        if data["id"] != path.stem:
-            raise KnowledgeBaseError(shown, "id", f"is {data['id']!r} but the file is named {path.stem!r}")
+    for shown, data in raw["clients"]:
         readers = []
         for i, item in enumerate(data.get("facts", [])):
             index = build.pattern(item["pattern"], ignore_case=False, shown=shown, field=f"facts[{i}].pattern")
@@ -187,12 +262,7 @@ def load_knowledge_base(directory: Path | str | None = None) -> KnowledgeBase:
             facts=tuple(readers), data=data, path=shown)
 
     causes: dict[str, Cause] = {}
-    for path in _files(root / "causes"):
-        shown = f"{shown_dir}/causes/{path.name}"
-        data = _read_yaml(path, shown)
-        validators.check("cause", data, shown)
-        if data["id"] != path.stem:
-            raise KnowledgeBaseError(shown, "id", f"is {data['id']!r} but the file is named {path.stem!r}")
+    for shown, data in raw["causes"]:
         if data["status"] == "retired":
             continue
         detect = data["detect"]
@@ -203,22 +273,11 @@ def load_knowledge_base(directory: Path | str | None = None) -> KnowledgeBase:
             fix=data["fix"], references=tuple(data.get("references", [])),
             examples=_examples(data["examples"]), path=shown)
 
-    smtp_path = root / "smtp.yaml"
-    shown = f"{shown_dir}/smtp.yaml"
-    smtp = _read_yaml(smtp_path, shown) if smtp_path.exists() else None
-    if smtp is None:
-        raise KnowledgeBaseError(shown, "", "is missing: it holds the signals that decide is_smtp")
-    validators.check("signals", smtp, shown)
-    smtp_signals = build.signals(smtp["signals"], shown, "signals")
-
-    lint_rules: list[LintRule] = []
-    lint_path = root / "lint.yaml"
-    if lint_path.exists():
-        shown = f"{shown_dir}/lint.yaml"
-        lint = _read_yaml(lint_path, shown)
-        validators.check("lint", lint, shown)
-        lint_rules = [LintRule(id=r["id"], cause=r["cause"], weight=float(r["weight"]), when=r["when"],
-                               message=r["message"], examples=_examples(r["examples"])) for r in lint["rules"]]
+    smtp = raw["signals"]
+    smtp_signals = build.signals(smtp["signals"], f"{shown_dir}/smtp.yaml", "signals")
+    lint = raw["lint"] or {"rules": []}
+    lint_rules = [LintRule(id=r["id"], cause=r["cause"], weight=float(r["weight"]), when=r["when"],
+                           message=r["message"], examples=_examples(r["examples"])) for r in lint["rules"]]
 
     _cross_check(causes, providers, clients, lint_rules, shown_dir)
     build.bank.freeze()
@@ -229,8 +288,6 @@ def load_knowledge_base(directory: Path | str | None = None) -> KnowledgeBase:
 
 def _word(name: str) -> str:
     """A provider name as a whole-word pattern: literal text, any run of spaces/hyphens between words."""
-    import re2
-
     return r"[\s-]+".join(re2.escape(part) for part in name.lower().split())
 
 
