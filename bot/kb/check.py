@@ -7,6 +7,7 @@ parametrised test per check, so a failure names the entry and the example).
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
@@ -18,6 +19,9 @@ from bot.model import Facts
 from bot.render.env import render_template
 
 __all__ = ["Check", "check_knowledge_base", "iter_checks"]
+
+# "…with STARTTLS.4. Do not…": a numbered step glued to the end of the previous one.
+_RUN_TOGETHER = re.compile(r"[a-z.)]\d{1,2}\. [A-Z]")
 
 
 @dataclass(frozen=True)
@@ -67,8 +71,11 @@ def _render(kb: KnowledgeBase, source: str, facts: Facts) -> Callable[[], str | 
         client = kb.clients.get(facts.client) if facts.client else None
         try:
             for mrkdwn in (False, True):
-                if not render_template(kb, source, facts=facts, provider=provider, client=client, mrkdwn=mrkdwn).strip():
+                text = render_template(kb, source, facts=facts, provider=provider, client=client, mrkdwn=mrkdwn)
+                if not text.strip():
                     return "renders to nothing"
+                if _RUN_TOGETHER.search(text):
+                    return f"two numbered steps run together: {_RUN_TOGETHER.search(text).group(0)!r}"  # type: ignore[union-attr]
         except TemplateError as exc:
             return f"template error: {exc}"
         return None

@@ -23,7 +23,9 @@ def _finalize_mrkdwn(value: Any) -> Any:
 
 
 def _env(mrkdwn: bool) -> SandboxedEnvironment:
-    env = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False, trim_blocks=True, lstrip_blocks=True,
+    # trim_blocks would also eat the newline after an inline "{% endif %}" that ends a step, running two steps
+    # together; instead tags keep their newlines and render_template drops the blank lines tag-only lines leave.
+    env = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False, trim_blocks=False, lstrip_blocks=True,
                                keep_trailing_newline=False, finalize=_finalize_mrkdwn if mrkdwn else None)
     env.filters["code"] = lambda v: f"`{v}`"
     return env
@@ -51,7 +53,8 @@ def render_template(kb: Any, source: str, *, facts: Any, provider: Any, client: 
     if template is None:
         template = _ENVS[mrkdwn].from_string(source)
         kb.templates[key] = template
-    return str(template.render(context_for(facts=facts, provider=provider, client=client, **extra)))
+    rendered = str(template.render(context_for(facts=facts, provider=provider, client=client, **extra)))
+    return "\n".join(line for line in rendered.splitlines() if line.strip())
 
 
 def compile_template(source: str) -> None:
