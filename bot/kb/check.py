@@ -21,7 +21,7 @@ from bot.render.env import render_template
 __all__ = ["Check", "check_knowledge_base", "iter_checks"]
 
 # "…with STARTTLS.4. Do not…": a numbered step glued to the end of the previous one.
-_RUN_TOGETHER = re.compile(r"[a-z.)]\d{1,2}\. [A-Z]")
+_RUN_TOGETHER = re.compile(r"(?:(?<!\d)\.|\))\d{1,2}\. [A-Z]")   # not "OAuth 2.0. The"
 
 
 @dataclass(frozen=True)
