@@ -52,7 +52,9 @@ _ANY_HOST = _re(rf"(?i)(?:^|[^\w.@/-]){_HOSTNAME}(?:[^\w.-]|$)")
 _SMTPISH_HOST = _re(r"(?i)^(?:smtp|smtps|mail|email-smtp|smtpout|smtp-mail|smtp-relay|relay|outbound|mx|send|"
                     r"smtpauth|secure|mailout|out)[\w-]*\.")
 _PORT = _re(r"(?i)(?:\bport\b|[_.]port\b|\bport_number)\W{0,5}(\d{2,5})\b")
-_IP_PORT = _re(r"\b(?:\d{1,3}\.){3}\d{1,3}:(25|465|587|2525)\b")
+_IP_PORT = _re(r"\b((?:\d{1,3}\.){3}\d{1,3}):(25|465|587|2525)\b")
+_IP_SETTING = _re(r"(?i)(?:smtp[_.-]?host|mail[_.-]?host|email[_.-]?host|\bhost|\bserver|relayhost|smtp_addr)"
+                  r"[\"']?[ \t]*(?:=>|[:=])[ \t]*[\"'\[]?((?:\d{1,3}\.){3}\d{1,3})\b")
 _PORT_AFTER_HOST = _re(rf"(?i){_HOSTNAME}\W{{1,3}}(?:port\W{{0,3}})?(25|465|587|2525)\b")
 _TLD_FILE = frozenset({"py", "php", "js", "ts", "java", "cs", "rb", "go", "json", "yaml", "yml", "log", "txt",
                        "xml", "html", "conf", "cfg", "ini", "env", "jar", "dll", "exe", "so", "class", "kt",
@@ -165,6 +167,14 @@ def _hosts(text: str, kb: KnowledgeBase) -> tuple[list[str], str | None, int | N
         if _plausible_host(host):
             hosts.append(host)
             setting_host = setting_host or host
+    if setting_host is None:
+        # No host name anywhere: an IP address in the settings or next to a submission port stands in for it.
+        ip = _IP_SETTING.search(text) or _IP_PORT.search(text)
+        if ip:
+            setting_host = ip.group(1)
+            hosts.append(setting_host)
+            if ip.re.groups >= 2 and port is None:
+                port = int(ip.group(2))
     known = _known_hosts(kb)
     for m in _ANY_HOST.finditer(text):
         host = m.group(1).lower()

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import sys
 from typing import Any
 
-from bot.diagnose import diagnose
+from bot.diagnose import diagnose, probe_target
+from bot.errors import InputError, ProbeError
 from bot.kb import load_knowledge_base
+from bot.model import Diagnosis
 from bot.render.text import render_text
 from bot.settings import Settings
 
@@ -24,6 +27,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     out.add_argument("--json", action="store_true", help="print one JSON object")
     out.add_argument("--jsonl", action="store_true",
                      help='read lines of {"id": ..., "text": ...} and write one answer object per line')
+    parser.add_argument("--probe", action="store_true",
+                        help="also probe the SMTP server the paste names (DNS, connect, TLS, AUTH offered; "
+                             "never sends mail) and merge what it sees into the diagnosis")
 
 
 def _read_stdin() -> str:
@@ -52,6 +58,24 @@ def _jsonl(kb: Any) -> int:
     return 1 if bad else 0
 
 
+def _with_probe(text: str, diagnosis: Diagnosis, kb: Any, settings: Settings) -> Diagnosis:
+    """Diagnose again with a live probe of the host the paste names; on a refused target say why and go on."""
+    from bot.probe import run_probe  # the probe's network stack is imported only when asked for
+
+    target = probe_target(diagnosis, kb)
+    if target is None:
+        print("smtp-help: --probe: the paste names no SMTP host or known provider to probe", file=sys.stderr)
+        return diagnosis
+    try:
+        report = asyncio.run(run_probe(target, allow_networks=settings.probe_allow_networks,
+                                       timeout_s=settings.probe_timeout_s, providers=kb,
+                                       sender_domain=diagnosis.facts.sender_domain))
+    except (InputError, ProbeError) as exc:
+        print(f"smtp-help: probe of {target}: {exc}", file=sys.stderr)
+        return diagnosis
+    return diagnose(text, kb=kb, probe=report)
+
+
 def run(args: argparse.Namespace, settings: Settings) -> int:
     """Diagnose and print; exit 0 (1 when some --jsonl lines could not be read)."""
     kb = load_knowledge_base(settings.knowledge_dir)
@@ -63,6 +87,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
               file=sys.stderr)
         return 2
     diagnosis = diagnose(text, kb=kb)
+    if args.probe:
+        diagnosis = _with_probe(text, diagnosis, kb, settings)
     if args.json:
         print(json.dumps(diagnosis.to_dict(), ensure_ascii=False, indent=2))
     else:

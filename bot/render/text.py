@@ -33,4 +33,14 @@ def render_text(diagnosis: Diagnosis, kb: KnowledgeBase) -> str:
         provider=kb.providers[facts.provider].name if facts.provider in kb.providers else None,
         client=kb.clients[facts.client].name if facts.client in kb.clients else None,
         facts=facts,
+        probe=_probe_text(diagnosis),
     )
+
+
+def _probe_text(diagnosis: Diagnosis) -> str:
+    """The live probe's per-port table, when a probe ran (one renderer for the CLI and the console)."""
+    if diagnosis.probe is None:
+        return ""
+    from bot.probe.command import render_text as render_probe
+
+    return render_probe(diagnosis.probe)
