@@ -2,7 +2,7 @@
 
     SmtpHelpError(Exception)
     ├── KnowledgeBaseError(SmtpHelpError, ValueError)   a knowledge file is malformed (.path, .field)
-    ├── ConfigError(SmtpHelpError, ValueError)          the environment is missing or contradicts a setting (.name)
+    ├── ConfigError(SmtpHelpError, ValueError)          the environment is missing or contradicts a setting
     ├── InputError(SmtpHelpError, ValueError)           user input cannot be read (bad target, bad JSON line)
     ├── ProbeError(SmtpHelpError)                       the probe could not run at all (not a failed port: that is a result)
     │   ├── TargetNotAllowed(ProbeError, PermissionError)  SSRF guard refused the host, port or address

@@ -7,7 +7,6 @@ its exception names) lives in knowledge/ and arrives through the KnowledgeBase. 
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
@@ -46,7 +45,8 @@ _HOSTNAME = r"((?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,22}[a
 _HOST_PORT = _re(rf"(?i)(?:^|[^\w.@/-]|//){_HOSTNAME}:(\d{{2,5}})\b")
 _HOST_SETTING = _re(
     rf"(?i)(?:smtp[_.-]?host|mail[_.-]?host|email[_.-]?host|smtp[_.-]?server|mail[_.-]?server|smtpserver|"
-    rf"\bhost(?:name)?|\bserver(?:[_ ]?address)?|relayhost|smtp_addr|\baddress|opening to|connect(?:ing|ed)? to(?: host)?|"
+    rf"\bhost(?:name)?|\bserver(?:[_ ]?address)?|relayhost|smtp_addr|\baddress|opening to|"
+    rf"connect(?:ing|ed)? to(?: host)?|"
     rf"getaddrinfo (?:enotfound|eai_again)|\bto host|unknown host|host:)\W{{0,6}}\[?{_HOSTNAME}\]?")
 _ANY_HOST = _re(rf"(?i)(?:^|[^\w.@/-]){_HOSTNAME}(?:[^\w.-]|$)")
 _SMTPISH_HOST = _re(r"(?i)^(?:smtp|smtps|mail|email-smtp|smtpout|smtp-mail|smtp-relay|relay|outbound|mx|send|"
@@ -112,7 +112,8 @@ def _intercepted(greeting_host: str, host: str, provider: Any) -> bool:
         return False
     own = {_site(h) for h in provider.hosts} | {_site(s.lstrip(".")) for s in provider.host_suffixes}
     # The provider's own web domains (its docs) count as its own: Gmail also greets as mx.google.com.
-    own |= {_site(str(d.get("url", "")).split("/")[2]) for d in provider.data.get("docs", []) if "//" in str(d.get("url"))}
+    own |= {_site(str(d.get("url", "")).split("/")[2])
+            for d in provider.data.get("docs", []) if "//" in str(d.get("url"))}
     return _site(greeting_host) not in own and _site(greeting_host) != _site(host)
 
 
@@ -197,7 +198,7 @@ def _known_hosts(kb: KnowledgeBase) -> frozenset[str]:
     if cached is None:
         cached = frozenset(h for p in kb.providers.values() for h in p.hosts)
         kb.templates["_known_hosts"] = cached
-    return cached  # type: ignore[no-any-return]
+    return frozenset(cached)
 
 
 def _suffixes(kb: KnowledgeBase) -> tuple[str, ...]:
@@ -205,22 +206,26 @@ def _suffixes(kb: KnowledgeBase) -> tuple[str, ...]:
     if cached is None:
         cached = tuple(s for p in kb.providers.values() for s in p.host_suffixes)
         kb.templates["_host_suffixes"] = cached
-    return cached  # type: ignore[no-any-return]
+    return tuple(cached)
 
 
 def _provider(text: str, kb: KnowledgeBase, matched: frozenset[int], hosts: list[str], host: str | None,
               domains: list[str]) -> str | None:
-    scores: Counter[str] = Counter()
+    scores: dict[str, float] = {}
     for provider in kb.providers.values():
+        score = 0.0
         for i, h in enumerate(hosts):
             if h in provider.hosts or h.endswith(provider.host_suffixes):
-                scores[provider.id] += 6 if h == host else max(4 - i, 2)
-        scores[provider.id] += 3 * sum(1 for p in provider.patterns if p in matched)
-        scores[provider.id] += 1.5 * sum(1 for p in provider.names if p in matched)
-        scores[provider.id] += sum(1 for d in domains if d in provider.domains)
+                score += 6 if h == host else max(4 - i, 2)
+        score += 3 * sum(1 for p in provider.patterns if p in matched)
+        score += 1.5 * sum(1 for p in provider.names if p in matched)
+        score += sum(1 for d in domains if d in provider.domains)
+        if score:
+            scores[provider.id] = score
     if not scores:
         return None
-    best, score = scores.most_common(1)[0]
+    best = max(scores, key=lambda pid: scores[pid])
+    score = scores[best]
     return best if score >= 1.5 else None
 
 

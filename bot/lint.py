@@ -60,8 +60,8 @@ def _applies(rule: LintRule, facts: Facts, derived: Mapping[str, bool]) -> bool:
 
 def lint_settings(facts: Facts, kb: KnowledgeBase) -> tuple[LintIssue, ...]:
     """Every lint rule whose conditions hold, with its message rendered for these settings."""
-    provider = kb.providers[facts.provider] if facts.provider in kb.providers else None
-    client = kb.clients[facts.client] if facts.client in kb.clients else None
+    provider = kb.providers.get(facts.provider or "")
+    client = kb.clients.get(facts.client or "")
     derived = derived_conditions(facts, provider.data if provider else None)
     issues = []
     for rule in kb.lint_rules:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-__all__ = ["CauseMatch", "Diagnosis", "Facts", "Finding", "LintIssue", "TLS_MODES"]
+__all__ = ["TLS_MODES", "CauseMatch", "Diagnosis", "Facts", "Finding", "LintIssue"]
 
 TLS_MODES = ("implicit", "starttls", "none")
 

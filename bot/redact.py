@@ -73,10 +73,12 @@ class Redaction:
 
 def _span(match: Any, group: int) -> tuple[int, int] | None:
     if group == 0:
-        return match.span()
+        start, end = match.span()
+        return int(start), int(end)
     for index in range(1, (match.re.groups or 0) + 1):
         if match.group(index) is not None:
-            return match.span(index)
+            start, end = match.span(index)
+            return int(start), int(end)
     return None
 
 

@@ -111,7 +111,9 @@ class Settings:
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
         """Read and check the environment; raise ConfigError naming the variable at fault."""
-        get = lambda name: env.get(name, "").strip() or None  # noqa: E731
+        def get(name: str) -> str | None:
+            return env.get(name, "").strip() or None
+
         bot_token, app_token = get("SLACK_BOT_TOKEN"), get("SLACK_APP_TOKEN")
         signing, client_id, client_secret = (
             get("SLACK_SIGNING_SECRET"), get("SLACK_CLIENT_ID"), get("SLACK_CLIENT_SECRET"))

@@ -62,7 +62,8 @@ def test_probe_of_a_private_address_is_refused_in_one_line_and_the_diagnosis_sti
     out = subprocess.run([*CLI, "diagnose", "--probe", "Error: connect ETIMEDOUT 10.0.0.5:587 (nodemailer)"],
                          capture_output=True, text=True, timeout=60, env=env, check=False)
     assert out.returncode == 0
-    assert "not allowed" in out.stderr and "Traceback" not in out.stderr
+    assert "not allowed" in out.stderr
+    assert "Traceback" not in out.stderr
     assert "10.0.0.5 is or resolves" in out.stderr or "non-public" in out.stderr
     assert "Likely cause" in out.stdout
 
@@ -80,7 +81,8 @@ def test_probe_target_prefers_the_pasted_host_and_port(kb: KnowledgeBase) -> Non
 
 def test_probe_target_falls_back_to_the_providers_documented_host(kb: KnowledgeBase) -> None:
     d = diagnose("534-5.7.9 Application-specific password required ... gsmtp", kb=kb)
-    assert d.facts.host is None and d.facts.provider == "gmail"
+    assert d.facts.host is None
+    assert d.facts.provider == "gmail"
     assert probe_target(d, kb) == "smtp.gmail.com"
 
 
@@ -89,6 +91,7 @@ def test_a_probe_finding_outweighs_a_single_text_hint(kb: KnowledgeBase) -> None
         findings = (Finding(cause="network_blocked", detail="every port timed out"),)
 
     d = diagnose("PHPMailer: SMTP connect() failed. host smtp.example.org", kb=kb, probe=Report())
-    assert d.top is not None and d.top.id == "network_blocked"
+    assert d.top is not None
+    assert d.top.id == "network_blocked"
     assert d.top.evidence[0] == "live probe: every port timed out"
 

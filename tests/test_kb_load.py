@@ -48,7 +48,7 @@ def test_an_invalid_file_is_reported_even_when_an_older_valid_version_was_cached
 
 def test_a_missing_smtp_signals_file_is_named(kb_copy: Path) -> None:
     (kb_copy / "smtp.yaml").unlink()
-    with pytest.raises(KnowledgeBaseError, match="smtp.yaml"):
+    with pytest.raises(KnowledgeBaseError, match=r"smtp\.yaml"):
         load_knowledge_base(kb_copy, cache_dir=None)
 
 
@@ -57,7 +57,7 @@ def test_a_condition_naming_an_unknown_provider_is_refused(kb_copy: Path) -> Non
     path.write_text(path.read_text().replace("when: {port: [25, 465, 587, 2525]}", "when: {provider: [gmial]}", 1)
                     if "when: {port: [25, 465, 587, 2525]}" in path.read_text()
                     else path.read_text().replace("when: {flag: [intercepted]}", "when: {provider: [gmial]}", 1))
-    with pytest.raises(KnowledgeBaseError, match="unknown provider id 'gmial'"):
+    with pytest.raises(KnowledgeBaseError, match=r"unknown provider id 'gmial'"):
         load_knowledge_base(kb_copy, cache_dir=None)
 
 

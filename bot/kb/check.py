@@ -61,7 +61,9 @@ def _smtp_example(kb: KnowledgeBase, text: str, expected: bool) -> Callable[[], 
 def _lint_example(kb: KnowledgeBase, rule_id: str, text: str, expected: bool) -> Callable[[], str | None]:
     def run() -> str | None:
         fired = any(i.id == rule_id for i in diagnose(text, kb=kb).lint)
-        return None if fired == expected else f"lint rule {rule_id} should {'' if expected else 'not '}fire for {_short(text)!r}"
+        if fired == expected:
+            return None
+        return f"lint rule {rule_id} should {'' if expected else 'not '}fire for {_short(text)!r}"
     return run
 
 

@@ -6,14 +6,13 @@ Every problem becomes one KnowledgeBaseError naming the file and the field, e.g.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from pathlib import Path
-from typing import Any
-
 import hashlib
 import json
 import os
 import tempfile
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
 
 import re2
 import yaml
@@ -314,7 +313,9 @@ def _cross_check(causes: Mapping[str, Cause], providers: Mapping[str, Provider],
     for i, rule in enumerate(lint_rules):
         for pid in rule.when.get("provider", []):
             if pid not in providers:
-                raise KnowledgeBaseError(f"{shown_dir}/lint.yaml", f"rules[{i}].when.provider", f"unknown provider id {pid!r}")
+                raise KnowledgeBaseError(f"{shown_dir}/lint.yaml", f"rules[{i}].when.provider",
+                                         f"unknown provider id {pid!r}")
         for cid in rule.when.get("client", []):
             if cid not in clients:
-                raise KnowledgeBaseError(f"{shown_dir}/lint.yaml", f"rules[{i}].when.client", f"unknown client id {cid!r}")
+                raise KnowledgeBaseError(f"{shown_dir}/lint.yaml", f"rules[{i}].when.client",
+                                         f"unknown client id {cid!r}")

@@ -13,8 +13,11 @@ from bot.render.fix import fix_text
 
 __all__ = ["render_text"]
 
-_ENV = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"), undefined=StrictUndefined,
-                   autoescape=False, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+# Terminal text, not HTML: HTML autoescape would print &amp; to the console. Control characters are stripped instead.
+_ENV = Environment(
+    loader=FileSystemLoader(Path(__file__).parent / "templates"), undefined=StrictUndefined,
+    autoescape=False,  # noqa: S701 - terminal text, see above
+    trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
 _ENV.filters["pct"] = lambda v: f"{round(float(v) * 100)}%"
 _ENV.filters["clean"] = strip_controls
 
@@ -30,8 +33,8 @@ def render_text(diagnosis: Diagnosis, kb: KnowledgeBase) -> str:
         summary=kb.causes[top.id].summary if top and top.id in kb.causes else None,
         fix=fix_text(diagnosis, kb, mrkdwn=False) if top else "",
         others=[(c, kb.causes[c.id].title if c.id in kb.causes else c.id) for c in diagnosis.causes[1:]],
-        provider=kb.providers[facts.provider].name if facts.provider in kb.providers else None,
-        client=kb.clients[facts.client].name if facts.client in kb.clients else None,
+        provider=provider.name if (provider := kb.providers.get(facts.provider or "")) else None,
+        client=client.name if (client := kb.clients.get(facts.client or "")) else None,
         facts=facts,
         probe=_probe_text(diagnosis),
     )
