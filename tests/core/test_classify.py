@@ -91,7 +91,8 @@ CANONICAL = [
                  "senders to authenticate with either SPF or DKIM.", id="sender_domain_auth"),
     pytest.param("sender_not_authorized",
                  "554 5.2.252 SendAsDenied; ops@example.com not allowed to send as ceo@example.com; "
-                 "STOREDRV.Submission.Exception:SendAsDeniedException.MapiExceptionSendAsDenied", id="sender_not_authorized"),
+                 "STOREDRV.Submission.Exception:SendAsDeniedException.MapiExceptionSendAsDenied",
+                 id="sender_not_authorized"),
     pytest.param("tls_handshake_failure",
                  "[Symfony\\Component\\Mailer\\Exception\\TransportException] Connection could not be established with "
                  "host \"ssl://mail.example.com:465\": stream_socket_client(): SSL operation failed with code 1. "
@@ -142,9 +143,11 @@ def _from_paste(evidence: str, text: str) -> bool:
 @pytest.mark.parametrize(("cause", "text"), CANONICAL)
 def test_evidence_lines_are_lines_of_the_paste(kb: KnowledgeBase, cause: str, text: str) -> None:
     d = diagnose(text, kb=kb)
-    assert d.top is not None and d.top.evidence
+    assert d.top is not None
+    assert d.top.evidence
     quoted = [e for e in d.top.evidence if not e.startswith("settings: ")]
-    assert quoted and _from_paste(quoted[0], text)
+    assert quoted
+    assert _from_paste(quoted[0], text)
     for match in d.causes:
         for line in match.evidence:
             assert _from_paste(line, text) or line in _explanations(kb) or line.startswith("settings: "), line
@@ -159,7 +162,8 @@ def test_long_evidence_line_is_cut_not_echoed_whole(kb: KnowledgeBase) -> None:
 
 def test_confidence_of_a_strong_match_is_high(kb: KnowledgeBase) -> None:
     d = diagnose("535 5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled for the Tenant.", kb=kb)
-    assert d.top is not None and d.top.confidence >= 0.75
+    assert d.top is not None
+    assert d.top.confidence >= 0.75
 
 
 def test_smtp_text_with_no_specific_cause_falls_back_to_other_smtp(kb: KnowledgeBase) -> None:
@@ -184,7 +188,8 @@ GMAIL_535 = ("535-5.7.8 Username and Password not accepted. For more information
 
 def test_gmail_535_578_is_ambiguous_between_bad_credentials_and_app_password(kb: KnowledgeBase) -> None:
     d = diagnose(GMAIL_535, kb=kb)
-    assert d.top is not None and d.top.id in ("bad_credentials", "app_password_required")
+    assert d.top is not None
+    assert d.top.id in ("bad_credentials", "app_password_required")
     ids = [c.id for c in d.causes[:2]]
     assert set(ids) == {"bad_credentials", "app_password_required"}
     assert d.ambiguity is not None
@@ -216,7 +221,8 @@ LINT = [
                  "var smtp = new SmtpClient(\"smtp.office365.com\", 465);\nsmtp.EnableSsl = true;",
                  id="system_net_mail_465"),
     pytest.param("username_form",
-                 "MAIL_HOST=smtp.sendgrid.net\nMAIL_PORT=587\nMAIL_USERNAME=alerts@example.org", id="sendgrid_not_apikey"),
+                 "MAIL_HOST=smtp.sendgrid.net\nMAIL_PORT=587\nMAIL_USERNAME=alerts@example.org",
+                 id="sendgrid_not_apikey"),
     pytest.param("username_form",
                  "MAIL_HOST=smtp.gmail.com\nMAIL_PORT=587\nMAIL_USERNAME=alerts\nMAIL_ENCRYPTION=tls",
                  id="gmail_without_domain"),
@@ -235,10 +241,12 @@ def test_lint_issue_points_to_the_top_cause_with_a_settings_evidence_line(kb: Kn
                                                                           text: str) -> None:
     d = diagnose(text, kb=kb)
     issue = next(i for i in d.lint if i.id == rule)
-    assert issue.message and "{{" not in issue.message
+    assert issue.message
+    assert "{{" not in issue.message
     match = next(c for c in d.causes if c.id == issue.cause)
     assert any(e.startswith("settings: ") for e in match.evidence)
-    assert d.top is not None and d.top.id == issue.cause
+    assert d.top is not None
+    assert d.top.id == issue.cause
 
 
 def test_sendgrid_lint_message_names_apikey(kb: KnowledgeBase) -> None:
@@ -249,7 +257,8 @@ def test_sendgrid_lint_message_names_apikey(kb: KnowledgeBase) -> None:
 def test_dotnet_lint_message_suggests_587_or_mailkit(kb: KnowledgeBase) -> None:
     d = diagnose("var smtp = new SmtpClient(\"smtp.office365.com\", 465);\nsmtp.EnableSsl = true;", kb=kb)
     message = next(i.message for i in d.lint if i.id == "dotnet_smtpclient_on_465")
-    assert "587" in message and "MailKit" in message
+    assert "587" in message
+    assert "MailKit" in message
 
 
 @pytest.mark.parametrize("text", [

@@ -54,7 +54,8 @@ def test_diagnose_json_has_the_documented_shape() -> None:
     assert {"is_smtp", "causes", "provider", "client", "facts"} <= set(out)
     assert out["is_smtp"] is True
     assert out["provider"] == "gmail"
-    assert out["causes"] and all(set(c) == {"id", "confidence", "evidence"} for c in out["causes"])
+    assert out["causes"]
+    assert all(set(c) == {"id", "confidence", "evidence"} for c in out["causes"])
     assert isinstance(out["causes"][0]["confidence"], float)
     assert isinstance(out["causes"][0]["evidence"], list)
     assert out["facts"]["reply_codes"] == [535]
@@ -67,10 +68,12 @@ def test_diagnose_jsonl_answers_each_line_with_its_id_and_reports_a_bad_line() -
     assert p.returncode == 1
     answers = [json.loads(line) for line in p.stdout.splitlines()]
     assert [a["id"] for a in answers] == ["a", 7, 5]
-    assert answers[0]["is_smtp"] is True and answers[1]["is_smtp"] is False
+    assert answers[0]["is_smtp"] is True
+    assert answers[1]["is_smtp"] is False
     errors = p.stderr.strip().splitlines()
     assert len(errors) == 2
-    assert "line 2" in errors[0] and "line 4" in errors[1]
+    assert "line 2" in errors[0]
+    assert "line 4" in errors[1]
     assert "Traceback" not in p.stderr
 
 
@@ -130,7 +133,8 @@ BROKEN = [
     pytest.param("causes/tls_mismatch.yaml", "title: ", "title: [unclosed ", ("causes/tls_mismatch.yaml", "YAML"),
                  id="yaml_syntax_error"),
     pytest.param("causes/bad_credentials.yaml", "  - cause: app_password_required",
-                 "  - cause: app_password_needed", ("causes/bad_credentials.yaml", "confusable_with", "app_password_needed"),
+                 "  - cause: app_password_needed",
+                 ("causes/bad_credentials.yaml", "confusable_with", "app_password_needed"),
                  id="unknown_cause_id_in_confusable_with"),
     pytest.param("lint.yaml", "cause: tls_mismatch", "cause: tls_mismatched", ("lint.yaml", "cause", "tls_mismatched"),
                  id="unknown_cause_id_in_lint_rule"),

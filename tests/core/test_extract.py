@@ -199,7 +199,8 @@ def test_unknown_host_gives_no_provider(kb: KnowledgeBase) -> None:
     pytest.param("import smtplib\nserver = smtplib.SMTP('smtp.example.org', 587)\nserver.starttls()\n"
                  "smtplib.SMTPAuthenticationError: (535, b'Authentication failed')", "python_smtplib", id="smtplib"),
     pytest.param("Symfony\\Component\\Mailer\\Exception\\TransportException: Failed to authenticate on SMTP server\n"
-                 "#3 vendor/laravel/framework/src/Illuminate/Mail/Mailer.php(521)\nMAIL_MAILER=smtp", "laravel", id="laravel"),
+                 "#3 vendor/laravel/framework/src/Illuminate/Mail/Mailer.php(521)\nMAIL_MAILER=smtp", "laravel",
+                 id="laravel"),
     pytest.param("Symfony\\Component\\Mailer\\Exception\\TransportException: Failed to authenticate on SMTP server "
                  "with username \"me@example.org\"\nMAILER_DSN=smtp://smtp.example.org:587", "symfony_mailer",
                  id="symfony"),
@@ -216,8 +217,8 @@ def test_client_library_is_recognised(kb: KnowledgeBase, text: str, client: str)
 
 
 def test_client_gives_the_language(kb: KnowledgeBase) -> None:
-    assert facts(kb, "Error: Invalid login\n at /app/node_modules/nodemailer/lib/smtp-connection/index.js:1:1").language \
-        == "javascript"
+    text = "Error: Invalid login\n at /app/node_modules/nodemailer/lib/smtp-connection/index.js:1:1"
+    assert facts(kb, text).language == "javascript"
 
 
 # ------------------------------------------------------------------------------------------ username form

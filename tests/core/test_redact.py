@@ -101,7 +101,8 @@ FAMILIES = [
            _j({"log": "\n".join(LOGIN_TRANSCRIPT)}),
            "log: |\n" + "\n".join("  " + line for line in LOGIN_TRANSCRIPT)),
     Family("pem_private_key", "private_key", PEM_BODY, PEM,
-           _j({"dkim_private_key": PEM}), "dkim_private_key: |\n" + "\n".join("  " + line for line in PEM.splitlines())),
+           _j({"dkim_private_key": PEM}),
+           "dkim_private_key: |\n" + "\n".join("  " + line for line in PEM.splitlines())),
 ]
 
 CONTAINERS = ("plain", "fenced", "json", "yaml")
@@ -186,7 +187,8 @@ def test_placeholder_values_stay_readable(value: str) -> None:
 
 NEGATIVES = [
     pytest.param("535-5.7.8 Username and Password not accepted. For more information, go to\n"
-                 "535 5.7.8  https://support.google.com/mail/?p=BadCredentials a1-20020a170906 - gsmtp", id="gmail_535"),
+                 "535 5.7.8  https://support.google.com/mail/?p=BadCredentials a1-20020a170906 - gsmtp",
+                 id="gmail_535"),
     pytest.param("550 5.7.1 <someone@example.net>: Relay access denied", id="relay_denied"),
     pytest.param("DKIM-Signature: v=1; a=rsa-sha256; c=relaxed/relaxed; d=example.org; s=s1;\n"
                  " bh=47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=; b=dGVzdA==", id="dkim_bh"),

@@ -68,7 +68,8 @@ def test_text_output_mentions_a_redacted_secret_without_echoing_it(kb: Knowledge
 
 def test_text_output_has_no_control_characters(kb: KnowledgeBase) -> None:
     out = render_text(diagnose("535 5.7.8 Username and Password not accepted\x1b[2J\x07 smtp.gmail.com", kb=kb), kb)
-    assert "\x1b" not in out and "\x07" not in out
+    assert "\x1b" not in out
+    assert "\x07" not in out
 
 
 def test_escape_mrkdwn_escapes_only_the_three_control_characters() -> None:
@@ -103,7 +104,9 @@ def test_mrkdwn_fix_escapes_a_hostile_host_read_from_the_paste(kb: KnowledgeBase
     d = Diagnosis(is_smtp=True, causes=(CauseMatch(id="wrong_host_or_port", confidence=0.9),),
                   facts=Facts(host=HOSTILE, hosts=(HOSTILE,)))
     out = fix_text(d, kb, mrkdwn=True)
-    assert "<!channel>" not in out and "<@U1>" not in out and "<https://evil.example" not in out
+    assert "<!channel>" not in out
+    assert "<@U1>" not in out
+    assert "<https://evil.example" not in out
     assert "&lt;!channel&gt;" in out
 
 
@@ -135,4 +138,5 @@ def test_gmail_fix_is_specific_to_gmail(kb: KnowledgeBase, cause: str) -> None:
                   facts=Facts(provider="gmail", host="smtp.gmail.com", port=587))
     out = fix_text(d, kb, mrkdwn=False)
     assert "Gmail" in out
-    assert "{{" not in out and "{%" not in out
+    assert "{{" not in out
+    assert "{%" not in out
