@@ -42,6 +42,7 @@ __all__ = [
     "message_blocks",
     "other_causes_blocks",
     "paste_modal",
+    "port_table",
     "probe_blocks",
     "progress_blocks",
     "provider_blocks",
@@ -255,12 +256,15 @@ def diagnosis_blocks(
     share: bool = True,
     intro: str | None = None,
     share_thread: str | None = None,
+    probe: Mapping[str, Any] | None = None,
 ) -> list[Block]:
     """The answer to a paste: cause, confidence, evidence, numbered fix, then the buttons.
 
     `fix` is mrkdwn from bot.render.fix.fix_text (values already escaped). `ref` is the opaque key the buttons
     carry to find the paste again; without it there are no buttons. `changes` lists what changed since the
     last answer in a triage thread. `intro` is trusted mrkdwn written by the app (e.g. "Shared by <@U…>").
+    `probe` is the live probe's report dict when `d` was diagnosed with it: the answer then shows the whole
+    ranking with the probe's evidence and the per-port table.
     """
     match = _pick(d, cause_id)
     body: list[Block] = []
@@ -295,7 +299,16 @@ def diagnosis_blocks(
         body.append(_section(f"*Not sure yet:* {_esc(d.ambiguity, 1000)}"))
     for issue in d.lint[:5]:
         body.append(_section(f":warning: {_esc(issue.message, 1000)}"))
-    if d.findings:
+    if probe is not None:
+        intro_block = _probe_intro(probe)
+        body.append(_section(_ranking_with_probe(d, kb)))
+        table = port_table(probe)
+        if table:
+            host = _esc(str(probe.get("host") or "?"), 255)
+            body.append(_section(f"*Live probe of `{host}`*\n" + table))
+        if intro_block:
+            body.append(intro_block)
+    elif d.findings:
         body.append(_section("*Live probe*\n" + "\n".join(f"• {_esc(f.detail)}" for f in d.findings[:10])))
     if fix:
         body.append(_divider())
@@ -412,36 +425,88 @@ def progress_blocks(target: str) -> list[Block]:
     return [_context(f":hourglass_flowing_sand: probing {_esc(target, 255)}…")]
 
 
-def probe_blocks(report: Mapping[str, Any], *, kb: Any) -> list[Block]:
-    """A probe report (ProbeReport.to_dict()): addresses, one line per port, findings mapped to causes."""
+def _port_row(port: Mapping[str, Any]) -> tuple[str, ...]:
+    """One row of the per-port table from a PortResult dict (bot/probe/report.py's shape)."""
+    status = str(port.get("status", "?"))
+    tls = port.get("tls")
+    if isinstance(tls, Mapping):  # older cached shape: {"version", "mode"}
+        tls_text = " ".join(str(v) for v in (tls.get("mode"), tls.get("version")) if v)
+    else:
+        mode = {"starttls": "STARTTLS", "implicit": "implicit"}.get(str(tls or ""), str(tls or "-"))
+        tls_text = " ".join(v for v in (mode, str(port.get("tls_version") or "")) if v)
+    if port.get("wrong_mode"):
+        tls_text += " (wrong mode)"
+    before = [str(m) for m in port.get("auth_before_tls") or []]
+    after = [str(m) for m in port.get("auth_after_tls") or []]
+    auth = " ".join(after or before) or "-"
+    if after and not before and status == "ok":
+        auth += " (after TLS)"
+    if isinstance(port.get("auth"), Mapping):
+        a = port["auth"]
+        auth += " → login ok" if a.get("ok") else f" → {a.get('code') or 'refused'}"
+    cert = port.get("cert")
+    cert_text = "-"
+    if isinstance(cert, Mapping):
+        cert_text = (
+            "trusted"
+            if cert.get("trusted")
+            else "expired"
+            if cert.get("expired")
+            else "wrong name"
+            if cert.get("hostname_match") is False
+            else "untrusted"
+        )
+    note = port.get("error") or port.get("detail") or port.get("banner")
+    if not note and port.get("greeting_code") is not None:
+        note = f"{port.get('greeting_code')} {port.get('greeting_text') or ''}".strip()
+    return (str(port.get("port", "?")), status, tls_text or "-", auth, cert_text, str(note or "-"))
+
+
+_TABLE_HEAD = ("port", "result", "TLS", "AUTH", "cert", "server said / error")
+_TABLE_WIDTHS = (5, 11, 22, 28, 10, 70)
+
+
+def port_table(report: Mapping[str, Any]) -> str:
+    """The probe's per-port table as a mrkdwn code block (server text escaped and capped), or ""."""
+    rows = [_port_row(p) for p in (report.get("ports") or [])[:12] if isinstance(p, Mapping)]
+    if not rows:
+        return ""
+    lines = []
+    for row in (_TABLE_HEAD, *rows):
+        cells = [
+            _clip(strip_controls(c).replace("\n", " ").replace("`", "'"), w)
+            for c, w in zip(row, _TABLE_WIDTHS, strict=True)
+        ]
+        padded = [c.ljust(w) for c, w in zip(cells[:-1], _TABLE_WIDTHS[:-1], strict=True)]
+        lines.append("  ".join([*padded, cells[-1]]))
+    return "```\n" + escape_mrkdwn("\n".join(line.rstrip() for line in lines)) + "\n```"
+
+
+def _probe_intro(report: Mapping[str, Any]) -> Block | None:
     host = _esc(str(report.get("host") or "?"), 255)
-    body: list[Block] = [_header(f"Live probe: {strip_controls(str(report.get('host') or '?'))}")]
     addresses = [str(a) for a in (report.get("addresses") or [])][:6]
+    parts = []
     if addresses:
-        body.append(_context(f"`{host}` → " + ", ".join(f"`{_esc(a, 60)}`" for a in addresses)))
+        parts.append(f"`{host}` → " + ", ".join(f"`{_esc(a, 60)}`" for a in addresses))
     dns = report.get("dns")
     if isinstance(dns, Mapping) and dns.get("error"):
-        body.append(_section(f"DNS: {_esc(str(dns['error']))}"))
-    lines = []
-    for port in (report.get("ports") or [])[:12]:
-        if not isinstance(port, Mapping):
-            continue
-        status = _esc(str(port.get("status", "?")), 40)
-        tls = port.get("tls")
-        tls_text = ""
-        if isinstance(tls, Mapping):
-            tls_text = " · TLS " + _esc(
-                " ".join(str(v) for v in (tls.get("version"), tls.get("mode")) if v), 80
-            )
-        elif tls:
-            tls_text = f" · TLS {_esc(str(tls), 80)}"
-        detail = port.get("detail") or port.get("banner") or port.get("error")
-        lines.append(
-            f"• *{_esc(str(port.get('port', '?')), 8)}* {status}{tls_text}"
-            + (f" — {_esc(str(detail), 200)}" if detail else "")
-        )
-    if lines:
-        body.append(_section("*Ports*\n" + "\n".join(lines)))
+        parts.append(f"DNS: {_esc(str(dns['error']))}")
+    duration = report.get("duration_ms")
+    if isinstance(duration, int | float) and duration:
+        parts.append(f"{duration / 1000:.1f} s")
+    return _context(" · ".join(parts)) if parts else None
+
+
+def probe_blocks(report: Mapping[str, Any], *, kb: Any, fix: str | None = None) -> list[Block]:
+    """A probe with no paste: addresses, the per-port table, findings mapped to cause titles, and `fix`
+    (mrkdwn from bot.render.fix.fix_text) for the top finding's cause."""
+    body: list[Block] = [_header(f"Live probe: {strip_controls(str(report.get('host') or '?'))}")]
+    intro = _probe_intro(report)
+    if intro:
+        body.append(intro)
+    table = port_table(report)
+    if table:
+        body.append(_section("*Ports*\n" + table))
     findings = [f for f in (report.get("findings") or []) if isinstance(f, Mapping)][:10]
     if findings:
         meaning = []
@@ -449,11 +514,25 @@ def probe_blocks(report: Mapping[str, Any], *, kb: Any) -> list[Block]:
             title = _title(kb, str(f.get("cause") or "other_smtp"))
             meaning.append(f"• *{escape_mrkdwn(title)}*: {_esc(str(f.get('detail') or ''))}")
         body.append(_section("*What it means*\n" + "\n".join(meaning)))
-    elif lines:
+        if fix:
+            top = _title(kb, str(findings[0].get("cause") or "other_smtp"))
+            body.append(_divider())
+            for i, chunk in enumerate(_chunks(fix, SECTION_MAX - 200)):
+                body.append(_section((f"*How to fix it: {escape_mrkdwn(top)}*\n" if i == 0 else "") + chunk))
+    elif table:
         body.append(
             _section("Nothing wrong seen from here: the server answers and offers what a client needs.")
         )
     return fit(body)
+
+
+def _ranking_with_probe(d: Diagnosis, kb: Any) -> str:
+    """Every ranked cause with its confidence; probe evidence ("live probe: …") under the cause it supports."""
+    lines = ["*Ranking with the live probe*"]
+    for i, c in enumerate(d.causes[:6], 1):
+        lines.append(f"{i}. *{escape_mrkdwn(_title(kb, c.id))}* — {round(c.confidence * 100)}%")
+        lines.extend(f"      ↳ {_esc(e)}" for e in c.evidence if str(e).startswith("live probe:"))
+    return "\n".join(lines)
 
 
 # ----------------------------------------------------------------------------------------- help, home, modal

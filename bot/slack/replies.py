@@ -41,10 +41,10 @@ def new_ref() -> str:
     return "p-" + secrets.token_hex(8)
 
 
-async def diagnose_soon(services: Services, text: str) -> Diagnosis:
+async def diagnose_soon(services: Services, text: str, *, probe: Any = None) -> Diagnosis:
     """Diagnose after pending acks have gone out (CPU work yields to Slack's 3-second clock)."""
     await services.background.quiet()
-    return services.run_diagnosis(text)
+    return services.run_diagnosis(text, probe=probe)
 
 
 async def remember(
@@ -91,8 +91,10 @@ def answer(
     share: bool = True,
     intro: str | None = None,
     share_thread: str | None = None,
+    probe: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """chat.postMessage / response_url arguments (text + blocks) for a diagnosis."""
+    """chat.postMessage / response_url arguments (text + blocks) for a diagnosis (`probe`: the report dict
+    `d` was diagnosed with, shown as the ranking with probe evidence and the per-port table)."""
     shown = cause_id or (d.top.id if d.top else None)
     fix = None
     if shown and d.is_smtp:
@@ -112,6 +114,7 @@ def answer(
         share=share,
         intro=intro,
         share_thread=share_thread,
+        probe=probe,
     )
     return {"text": bk.diagnosis_fallback(d, services.kb, cause_id), "blocks": blocks}
 

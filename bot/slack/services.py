@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -93,10 +93,16 @@ class Services:
     background: Background = field(default_factory=Background)
     http: Any = None  # shared aiohttp.ClientSession for the Web API and response_url
     clock: Callable[[], float] = time.time
+    # Extra keyword arguments for every probe (bot.probe.run_probe's port_map / ca_file): for tests and the lab
+    # only, never filled from user input or the environment, so production keeps the port allow-list and
+    # PROBE_ALLOW_NETWORKS as they are.
+    probe_options: Mapping[str, Any] = field(default_factory=dict)
 
-    def run_diagnosis(self, text: str) -> Diagnosis:
-        """Diagnose a paste against this app's knowledge base."""
-        return self.diagnose(text, kb=self.kb)
+    def run_diagnosis(self, text: str, *, probe: Any = None) -> Diagnosis:
+        """Diagnose a paste against this app's knowledge base; `probe` (a ProbeReport) adds its findings."""
+        if probe is None:
+            return self.diagnose(text, kb=self.kb)
+        return self.diagnose(text, kb=self.kb, probe=probe)
 
     async def close(self) -> None:
         """Release the probe runner and the store."""

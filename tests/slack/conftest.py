@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import time
 from collections.abc import AsyncIterator
@@ -39,11 +40,22 @@ class FakeProbe:
 
     def __init__(self) -> None:
         self.targets: list[str] = []
-        self.report: dict[str, Any] = {
+        self.report: dict[str, Any] = {  # ProbeReport.to_dict()'s shape, trimmed
+            "target": "smtp.gmail.com:587",
             "host": "smtp.gmail.com",
             "addresses": ["192.0.2.10"],
-            "ports": [{"port": 587, "status": "open", "tls": {"version": "TLSv1.3", "mode": "starttls"}}],
-            "findings": [{"cause": "bad_credentials", "detail": "AUTH PLAIN LOGIN offered after STARTTLS"}],
+            "ports": [
+                {
+                    "port": 587,
+                    "status": "ok",
+                    "tls": "starttls",
+                    "tls_version": "TLSv1.3",
+                    "greeting_code": 220,
+                    "greeting_text": "smtp.gmail.com ESMTP",
+                    "auth_after_tls": ["PLAIN", "LOGIN"],
+                }
+            ],
+            "findings": [{"cause": "bad_credentials", "detail": "port 587: AUTH answered 535 5.7.8 rejected"}],
         }
 
     async def run(self, target: str, **kw: Any) -> dict[str, Any]:
@@ -131,6 +143,22 @@ def settings_kw() -> dict[str, Any]:
     return {}
 
 
+@contextlib.asynccontextmanager
+async def serve(fake: FakeSlack, services: Services, http: aiohttp.ClientSession) -> AsyncIterator[Harness]:
+    """The real bolt app for `services`, served on loopback port 0, as a Harness."""
+    state = ServerState()
+    runner = web.AppRunner(create_web_app(build_app(services.settings, services), state), access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    try:
+        yield Harness(fake=fake, services=services, base=f"http://127.0.0.1:{port}", http=http, state=state)
+    finally:
+        await services.background.drain(2)
+        await runner.cleanup()
+
+
 @pytest.fixture
 async def harness(fake: FakeSlack, settings_kw: dict[str, Any]) -> AsyncIterator[Harness]:
     async with aiohttp.ClientSession() as http:
@@ -144,12 +172,5 @@ async def harness(fake: FakeSlack, settings_kw: dict[str, Any]) -> AsyncIterator
             fix_text=fake_fix_text,
             http=http,
         )
-        state = ServerState()
-        runner = web.AppRunner(create_web_app(build_app(settings, services), state), access_log=None)
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-        yield Harness(fake=fake, services=services, base=f"http://127.0.0.1:{port}", http=http, state=state)
-        await services.background.drain(2)
-        await runner.cleanup()
+        async with serve(fake, services, http) as h:
+            yield h

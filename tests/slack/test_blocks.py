@@ -144,3 +144,24 @@ def test_provider_and_probe_blocks_are_valid() -> None:
         "findings": [],
     }
     validate(bk.probe_blocks(report, kb=KB))
+
+
+def test_port_table_escapes_server_text_and_keeps_one_line_per_port() -> None:
+    report = {
+        "host": "mail.example",
+        "ports": [
+            {"port": 587, "status": "ok", "tls": "starttls", "tls_version": "TLSv1.3",
+             "greeting_code": 220, "greeting_text": "<!channel> hi & `bye`\nsecond line",
+             "auth_after_tls": ["PLAIN"], "cert": {"trusted": False, "expired": True}},
+            {"port": 465, "status": "timeout", "tls": "none", "stage": "connect", "error": "no answer"},
+        ],
+    }
+    table = bk.port_table(report)
+    assert "<!channel>" not in table
+    assert "&lt;!channel&gt; hi &amp; 'bye' second line" in table
+    rows = table.strip("`\n").splitlines()
+    assert len(rows) == 3
+    assert rows[1].split()[:5] == ["587", "ok", "STARTTLS", "TLSv1.3", "PLAIN"]
+    assert "expired" in rows[1]
+    assert rows[2].split()[:2] == ["465", "timeout"]
+    validate(bk.probe_blocks(report, kb=KB))

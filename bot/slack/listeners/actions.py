@@ -19,7 +19,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.render import blocks as bk
 from bot.render.escape import escape_mrkdwn
 from bot.slack import replies
-from bot.slack.listeners.probe import probe_report
+from bot.slack.listeners.probe import probe_message, run_live_probe
 from bot.slack.services import Services
 from bot.slack.triage import decode_value
 
@@ -193,31 +193,20 @@ async def _probe(services: Services, client: AsyncWebClient, click: _Click) -> N
         "text": f"probing {escape_mrkdwn(target)}…",
         "blocks": bk.progress_blocks(target),
     }
+    ref = click.value.get("r", "")
     if click.ephemeral:  # a private answer: replace it in place, progress first
         await replies.respond_to(services, click.response_url, progress, replace_original=True)
-        result = await probe_report(
-            services, team_id=click.team_id, user_id=click.user, channel=click.channel, target=target
-        )
-        ctx = await replies.load_paste(
-            services, team_id=click.team_id, channel=click.channel, ref=click.value.get("r", "")
-        )
-        if ctx is not None:
-            d = services.run_diagnosis(ctx.text)
-            result = bk.fit(result + replies.answer(services, d, ref=click.value["r"])["blocks"])
-        await replies.respond_to(
-            services,
-            click.response_url,
-            {"text": f"probe of {escape_mrkdwn(target)}", "blocks": result},
-            replace_original=True,
-        )
-        return
-    posted = await client.chat_postMessage(channel=click.channel, thread_ts=click.thread_ts, **progress)
-    result = await probe_report(
+    else:  # an answer in a thread: a progress message there, updated in place
+        posted = await client.chat_postMessage(channel=click.channel, thread_ts=click.thread_ts, **progress)
+    outcome = await run_live_probe(
         services, team_id=click.team_id, user_id=click.user, channel=click.channel, target=target
     )
-    await client.chat_update(
-        channel=click.channel, ts=str(posted["ts"]), text=f"probe of {escape_mrkdwn(target)}", blocks=result
-    )
+    ctx = await replies.load_paste(services, team_id=click.team_id, channel=click.channel, ref=ref)
+    message = await probe_message(services, outcome, text=ctx.text if ctx else None, ref=ref if ctx else None)
+    if click.ephemeral:
+        await replies.respond_to(services, click.response_url, message, replace_original=True)
+        return
+    await client.chat_update(channel=click.channel, ts=str(posted["ts"]), **message)
 
 
 _HANDLERS = {

@@ -16,7 +16,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.render import blocks as bk
 from bot.render.escape import escape_mrkdwn
 from bot.slack import replies
-from bot.slack.listeners.probe import probe_report
+from bot.slack.listeners.probe import probe_message, run_live_probe
 from bot.slack.services import Services
 from bot.slack.triage import Command, parse_command
 
@@ -99,7 +99,7 @@ async def _diagnose(services: Services, command: Mapping[str, Any], text: str) -
 
 
 async def _probe(services: Services, command: Mapping[str, Any], cmd: Command) -> None:
-    blocks = await probe_report(
+    outcome = await run_live_probe(
         services,
         team_id=str(command.get("team_id") or ""),
         user_id=str(command.get("user_id") or ""),
@@ -107,8 +107,5 @@ async def _probe(services: Services, command: Mapping[str, Any], cmd: Command) -
         target=cmd.arg,
     )
     await replies.respond_to(
-        services,
-        command.get("response_url"),
-        {"text": f"probe of {escape_mrkdwn(cmd.arg)}", "blocks": blocks},
-        replace_original=True,
+        services, command.get("response_url"), await probe_message(services, outcome), replace_original=True
     )

@@ -1,16 +1,24 @@
-"""Running a live probe for a listener: rate limits, progress message, errors turned into one line."""
+"""Running a live probe for a listener: rate limits, errors turned into one line, and the answer it leads to.
+
+A probe that ran feeds the diagnosis: with a paste (or a triage thread's text) the paste is diagnosed again
+with the probe's findings (`diagnose(text, kb=kb, probe=ProbeReport)`), so the answer shows the merged ranking
+with "live probe: …" evidence and the per-port table; with no paste (`/smtp-help probe host`) the answer is the
+table, the findings mapped to cause titles, and the fix for the top finding.
+"""
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from typing import Any
 
 from bot.errors import SmtpHelpError, TargetNotAllowed
 from bot.render import blocks as bk
 from bot.render.escape import escape_mrkdwn
+from bot.slack import replies
 from bot.slack.services import Services
 
-__all__ = ["PROBES_PER_USER", "PROBES_PER_WORKSPACE", "probe_report"]
+__all__ = ["PROBES_PER_USER", "PROBES_PER_WORKSPACE", "ProbeOutcome", "probe_message", "run_live_probe"]
 
 log = logging.getLogger(__name__)
 
@@ -18,30 +26,77 @@ PROBES_PER_USER = (5, 600)  # security.md §4.3: 5 probes per user per 10 minute
 PROBES_PER_WORKSPACE = (100, 3600)  # and 100 per workspace per hour
 
 
-async def probe_report(
+@dataclass(frozen=True, kw_only=True)
+class ProbeOutcome:
+    """What came of asking for a probe: the report dict (ProbeReport.to_dict()) or a one-line refusal."""
+
+    target: str
+    report: dict[str, Any] | None = None
+    refusal: str | None = None  # trusted mrkdwn, user text already escaped
+
+
+async def run_live_probe(
     services: Services, *, team_id: str, user_id: str, channel: str, target: str
-) -> list[dict[str, Any]]:
-    """Probe `target` within the rate limits and return the blocks to show (result or a one-line refusal)."""
+) -> ProbeOutcome:
+    """Probe `target` within the rate limits; failures become a refusal line, never an exception."""
     store = services.store
     if not await store.hit_rate_limit(
         f"probe:user:{team_id}:{user_id}", limit=PROBES_PER_USER[0], window_s=PROBES_PER_USER[1]
     ):
-        return bk.message_blocks("You have run 5 probes in the last 10 minutes; try again in a few minutes.")
+        return ProbeOutcome(
+            target=target, refusal="You have run 5 probes in the last 10 minutes; try again in a few minutes."
+        )
     if not await store.hit_rate_limit(
         f"probe:team:{team_id}", limit=PROBES_PER_WORKSPACE[0], window_s=PROBES_PER_WORKSPACE[1]
     ):
-        return bk.message_blocks("This workspace has used its probes for this hour; try again later.")
+        return ProbeOutcome(target=target, refusal="This workspace has used its probes for this hour; try again later.")
     safe = escape_mrkdwn(target)
     try:
-        report = await services.probe.run(target)
+        report = await services.probe.run(target, **services.probe_options)
     except TargetNotAllowed as exc:
-        return bk.message_blocks(f"I won't probe `{safe}`: {escape_mrkdwn(str(exc))}")
+        return ProbeOutcome(target=target, refusal=f"I won't probe `{safe}`: {escape_mrkdwn(str(exc))}")
     except SmtpHelpError as exc:
-        return bk.message_blocks(f"The probe of `{safe}` could not run: {escape_mrkdwn(str(exc))}")
+        return ProbeOutcome(target=target, refusal=f"The probe of `{safe}` could not run: {escape_mrkdwn(str(exc))}")
     except Exception:
         log.exception("probe of %r failed", target)
-        return bk.message_blocks(f"The probe of `{safe}` failed unexpectedly; the error is in the bot's log.")
+        return ProbeOutcome(
+            target=target, refusal=f"The probe of `{safe}` failed unexpectedly; the error is in the bot's log."
+        )
     findings = report.get("findings") or []
     cause = findings[0].get("cause") if findings and isinstance(findings[0], dict) else None
     await store.record_diagnosis(team_id=team_id, channel=channel, cause_id=cause, source="probe")
-    return bk.probe_blocks(report, kb=services.kb)
+    return ProbeOutcome(target=target, report=report)
+
+
+def _report_object(report: dict[str, Any]) -> Any:
+    """ProbeReport.from_dict(report), or None when the dict is not one (logged; the table still shows)."""
+    from bot.probe.report import ProbeReport  # probe code is imported when a probe has run, not at start
+
+    try:
+        return ProbeReport.from_dict(report)
+    except (KeyError, TypeError, ValueError):
+        log.exception("probe report could not be read back; showing it without merging")
+        return None
+
+
+async def probe_message(
+    services: Services, outcome: ProbeOutcome, *, text: str | None = None, ref: str | None = None
+) -> dict[str, Any]:
+    """text + blocks for a finished probe: merged with the paste `text` when there is one (buttons use `ref`)."""
+    title = f"probe of {escape_mrkdwn(outcome.target)}"
+    if outcome.report is None:
+        return {"text": title, "blocks": bk.message_blocks(outcome.refusal or "The probe did not run.")}
+    report = _report_object(outcome.report)
+    if text and report is not None:
+        d = await replies.diagnose_soon(services, text, probe=report)
+        if d.is_smtp and d.top:
+            return replies.answer(services, d, ref=ref, probe=outcome.report)
+    fix = None
+    if report is not None and report.findings:
+        top = report.findings[0].cause
+        try:
+            d = await replies.diagnose_soon(services, outcome.target, probe=report)
+            fix = services.fix_text(d, services.kb, top, mrkdwn=True)
+        except Exception:  # a broken fix template must not cost the user the probe result
+            log.exception("fix text for probe finding %s failed", top)
+    return {"text": title, "blocks": bk.probe_blocks(outcome.report, kb=services.kb, fix=fix)}
