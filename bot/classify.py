@@ -26,6 +26,9 @@ OTHER_SMTP = "other_smtp"
 CAUSE_SHARE = 0.5           # how much of the best cause's score counts toward is_smtp
 CAUSE_CAP = 8.0
 MIN_CONTEXT = 1.0           # is_smtp needs at least this much SMTP context of its own
+# A confusable runner-up at a quarter of the top score is still worth naming the deciding fact for: Gmail's
+# 535 5.7.8 reads as a wrong password, yet the usual fix is an app password.
+AMBIGUITY_RATIO = 0.25
 
 
 @dataclass(frozen=True)
@@ -152,7 +155,7 @@ def _ambiguity(ranked: list[tuple[str, float]], kb: KnowledgeBase) -> str | None
     if len(ranked) < 2:
         return None
     (first, s1), (second, s2) = ranked[0], ranked[1]
-    if s2 < 0.6 * s1:
+    if s2 < AMBIGUITY_RATIO * s1:
         return None
     a, b = kb.causes.get(first), kb.causes.get(second)
     return (a.confusable.get(second) if a else None) or (b.confusable.get(first) if b else None)

@@ -61,7 +61,7 @@ _TLD_FILE = frozenset({"py", "php", "js", "ts", "java", "cs", "rb", "go", "json"
                        "vue", "jsx", "tsx", "md", "sh", "lock", "toml", "mjs", "cjs", "gradle", "properties"})
 # Only assignments (KEY=value, key: value, "key": "value"): prose such as "the user credentials were incorrect"
 # must not be read as a username.
-_USERNAME = _re(r"(?i)(?:\busername|\buser_?name|\buser\b|\blogin\b|smtp_?user|mail_?username|email_host_user|"
+_USERNAME = _re(r"(?i)(?:\busername|\buser_?name|\buser\b|smtp_?user|mail_?username|email_host_user|"
                 r"smtp_login|auth_?user|\bsmtpusername)[\"']?[ \t]*(?:=>|[:=])[ \t]*[\"']?([^\s\"',;()<>{}]*)")
 _SENDER = _re(r"(?i)(?:\bfrom|sender|mail_from_address|default_from_email|from_email|mail from:)\W{0,6}"
               r"[^@\s\"'<>]*@([a-z0-9.-]+\.[a-z]{2,24})")
@@ -96,7 +96,9 @@ def username_form(value: str | None) -> str | None:
         return "aws_key_id"
     if "@" in value:
         return "full_address"
-    if value.startswith(("$", "%", "{", "[REDACTED", "<", "*")):
+    if value.startswith("[REDACTED:aws_access_key_id]"):
+        return "aws_key_id"
+    if value.startswith(("$", "%", "{", "[REDACTED", "<", "*")) or value.isdigit():
         return None
     return "local_part"
 
@@ -147,7 +149,10 @@ def _codes(text: str) -> tuple[list[int], list[str], dict[str, str]]:
     return list(dict.fromkeys(codes)), list(dict.fromkeys(enhanced)), lines
 
 
-def _plausible_host(host: str) -> bool:
+def _plausible_host(host: str, original: str = "") -> bool:
+    """A host name, not a file name, a version or a dotted class name such as smtplib.SMTPAuthenticationError."""
+    if any(label != label.lower() and label != label.upper() for label in original.split(".")):
+        return False  # MixedCase labels are code (System.Net.Mail, SmtpClient.Send), not DNS names
     tld = host.rsplit(".", 1)[-1]
     return "." in host and tld not in _TLD_FILE and not tld.isdigit() and not host.startswith(("www.", "support."))
 
@@ -159,13 +164,13 @@ def _hosts(text: str, kb: KnowledgeBase) -> tuple[list[str], str | None, int | N
     port = None
     for m in _HOST_PORT.finditer(text):
         host, value = m.group(1).lower(), int(m.group(2))
-        if _plausible_host(host) and 1 <= value <= 65535:
+        if _plausible_host(host, m.group(1)) and 1 <= value <= 65535:
             hosts.append(host)
             if setting_host is None and (_SMTPISH_HOST.search(host) or value in (25, 465, 587, 2525)):
                 setting_host, port = host, value
     for m in _HOST_SETTING.finditer(text):
         host = m.group(1).lower()
-        if _plausible_host(host):
+        if _plausible_host(host, m.group(1)):
             hosts.append(host)
             setting_host = setting_host or host
     if setting_host is None:
@@ -179,7 +184,7 @@ def _hosts(text: str, kb: KnowledgeBase) -> tuple[list[str], str | None, int | N
     known = _known_hosts(kb)
     for m in _ANY_HOST.finditer(text):
         host = m.group(1).lower()
-        if _plausible_host(host) and (_SMTPISH_HOST.search(host) or host in known or host.endswith(_suffixes(kb))):
+        if _plausible_host(host, m.group(1)) and (_SMTPISH_HOST.search(host) or host in known or host.endswith(_suffixes(kb))):
             hosts.append(host)
     hosts = list(dict.fromkeys(hosts))
     if setting_host is None:
@@ -279,8 +284,7 @@ def extract(text: str, kb: KnowledgeBase, *, secrets: tuple[str, ...] = ()) -> E
         tls_mode = "implicit" if scheme.group(1).lower() == "smtps" else None
     user_match = _USERNAME.search(text)
     username = settings.get("username", user_match.group(1) if user_match else None)
-    if username is not None and "aws_access_key_id" in username:
-        username = "AKIA…"
+    form = username_form(username)
     provider = _provider(text, kb, matched, hosts, host, addresses)
     sender = _SENDER.search(text)
     language = kb.clients[client].language if client else None
@@ -295,8 +299,8 @@ def extract(text: str, kb: KnowledgeBase, *, secrets: tuple[str, ...] = ()) -> E
         flags.append("intercepted")
     facts = Facts(
         reply_codes=tuple(codes), enhanced_codes=tuple(enhanced), hosts=tuple(hosts[:10]), host=host, port=port,
-        tls_mode=tls_mode, username=username if username_form(username) not in (None, "local_part") else None,
-        username_form=username_form(username), provider=provider, client=client, language=language,
+        tls_mode=tls_mode, username=username if form in ("full_address", "apikey") else None,
+        username_form=form, provider=provider, client=client, language=language,
         sender_domain=sender.group(1).lower() if sender else None, secrets=secrets, flags=tuple(flags),
         greeting_host=greeting_host)
     return Extraction(facts=facts, code_lines=code_lines, matched=matched)

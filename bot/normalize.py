@@ -19,7 +19,9 @@ TAIL_CHARS = 8_000
 
 # Angle-bracket tokens of Slack's own syntax. Bounded: a token is never longer than a URL line.
 _SLACK_TOKEN = re.compile(r"<([^<>\n]{1,2000})>")
-_FENCE = re.compile(r"```[a-zA-Z0-9_+-]{0,20}")
+# A fence and its language tag ("```python"); a tag only counts when the line ends there, so "```535 5.7.8…"
+# keeps its reply code.
+_FENCE = re.compile(r"```(?:[a-zA-Z][a-zA-Z0-9_+-]{0,19}[ \t]*(?=\n))?")
 _ENTITIES = (("&lt;", "<"), ("&gt;", ">"), ("&amp;", "&"))
 
 

@@ -39,7 +39,8 @@ _RULES: tuple[tuple[str, str, int], ...] = (
     ("app_password", r"(?i)(?:app[ _-]?password|passw(?:or)?d|pwd|\bpass\b)[^\n]{0,40}?\b([a-z]{4} ?[a-z]{4} ?[a-z]{4} ?[a-z]{4})\b", 1),
     # 12+ characters: shorter tokens are mechanism lists in EHLO replies ("AUTH PLAIN LOGIN250-…"), not credentials.
     ("smtp_auth_plain", r"(?im)\bAUTH\s+PLAIN\s+([A-Za-z0-9+/]{12,}={0,2})", 1),
-    ("smtp_auth_login", r"334 UGFzc3dvcmQ6[ \t]*\n[ \t]*(?:[A-Z]:|->|~>|<-|<~|>>)?[ \t]*([A-Za-z0-9+/]{4,}={0,2})", 1),
+    # The newline may be a real one or the two characters \n of a JSON-encoded log line.
+    ("smtp_auth_login", r"334 UGFzc3dvcmQ6[ \t]*(?:\r?\n|(?:\\r)?\\n)[ \t]*(?:[A-Z]:|->|~>|<-|<~|>>)?[ \t]*([A-Za-z0-9+/]{4,}={0,2})", 1),
     ("http_authorization", r"(?i)\bAuthorization\s*[:=]\s*[\"']?(?:Basic|Bearer|Token)\s+([A-Za-z0-9+/=._~-]{8,})", 1),
     ("password", r"(?i)\bNetworkCredential\s*\(\s*[^,()]*,\s*@?\"([^\"\n]*)\"", 1),
     ("password", r"(?i)\bPasswordAuthentication\s*\(\s*[^,()]*,\s*\"([^\"\n]*)\"", 1),
@@ -84,8 +85,8 @@ def _span(match: Any, group: int) -> tuple[int, int] | None:
 
 def redact(text: str) -> Redaction:
     """Replace every secret in `text` with `[REDACTED:kind]`; placeholders like ${SMTP_PASSWORD} stay."""
-    spans: list[tuple[int, int, str]] = []
-    for kind, regex, group in _COMPILED:
+    spans: list[tuple[int, int, int, str]] = []
+    for order, (kind, regex, group) in enumerate(_COMPILED):
         for match in regex.finditer(text):
             span = _span(match, group)
             if span is None or span[0] == span[1]:
@@ -93,12 +94,14 @@ def redact(text: str) -> Redaction:
             value = text[span[0]:span[1]].strip()
             if not value or _PLACEHOLDER_VALUE.match(value):
                 continue
-            spans.append((span[0], span[1], kind))
+            spans.append((span[0], order, span[1], kind))
     if not spans:
         return Redaction(text, ())
+    # Same start: the rule listed first (the specific format, e.g. sendgrid_key) names the kind, not the
+    # generic key=value rule that also caught it.
     spans.sort()
     merged: list[tuple[int, int, str]] = []
-    for start, end, kind in spans:
+    for start, _order, end, kind in spans:
         if merged and start < merged[-1][1]:
             prev_start, prev_end, prev_kind = merged[-1]
             merged[-1] = (prev_start, max(prev_end, end), prev_kind)

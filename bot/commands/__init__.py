@@ -1,1 +1,3 @@
 """CLI commands of the diagnosis engine."""
+
+__all__: list[str] = []
