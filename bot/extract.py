@@ -291,7 +291,7 @@ def extract(text: str, kb: KnowledgeBase, *, secrets: tuple[str, ...] = ()) -> E
     greeting = _GREETING.search(text)
     greeting_host = greeting.group(1).lower() if greeting else None
     flags = []
-    if _AUTH_SENT.search(text) or username_form(username) in ("full_address", "apikey", "aws_key_id"):
+    if _AUTH_SENT.search(text) or form in ("full_address", "apikey", "aws_key_id"):
         flags.append("auth_attempted")
     if _AUTH_OK.search(text):
         flags.append("auth_succeeded")
