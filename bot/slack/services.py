@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -36,17 +37,42 @@ class Background:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._clock = clock
         self._last_request = 0.0
+        # work waiting for a quiet moment, oldest first: (deadline, future to resolve); one pump releases it,
+        # so N waiting diagnoses cost one timer, not N pollers waking every few milliseconds
+        self._waiters: deque[tuple[float, asyncio.Future[None]]] = deque()
+        self._pump: asyncio.Task[None] | None = None
         self.accepting = True
 
     def saw_request(self) -> None:
         """Note that a request from Slack arrived (the ack path calls this)."""
         self._last_request = self._clock()
 
+    def _busy(self) -> bool:
+        return self._clock() - self._last_request < ACK_PRIORITY_WINDOW_S
+
     async def quiet(self) -> None:
-        """Wait until acks are not queued behind us: no request in the last ACK_PRIORITY_WINDOW_S seconds."""
-        deadline = self._clock() + MAX_DEFER_S
-        while self._clock() - self._last_request < ACK_PRIORITY_WINDOW_S and self._clock() < deadline:  # noqa: ASYNC110
-            await asyncio.sleep(ACK_PRIORITY_WINDOW_S)
+        """Wait until acks are not queued behind us: no request in the last ACK_PRIORITY_WINDOW_S seconds
+        (at most MAX_DEFER_S). Waiters are released one at a time, oldest first."""
+        if not self._busy() and not self._waiters:
+            return
+        fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiters.append((self._clock() + MAX_DEFER_S, fut))
+        if self._pump is None or self._pump.done():
+            self._pump = asyncio.get_running_loop().create_task(self._release(), name="background-quiet")
+        await fut
+
+    async def _release(self) -> None:
+        while self._waiters:
+            deadline, fut = self._waiters[0]
+            now = self._clock()
+            if fut.done():  # its task was cancelled
+                self._waiters.popleft()
+            elif not self._busy() or now >= deadline:
+                self._waiters.popleft()
+                fut.set_result(None)
+                await asyncio.sleep(0)  # the released task runs its CPU work before the next is let go
+            else:
+                await asyncio.sleep(min(ACK_PRIORITY_WINDOW_S, max(deadline - now, 0.0)))
 
     def spawn(self, coro: Coroutine[Any, Any, Any], *, name: str) -> asyncio.Task[Any]:
         """Run `coro` in the background; exceptions are logged with the task name, never lost."""

@@ -87,10 +87,13 @@ async def _answer(
     if event.get("channel_type") == "im":
         await _answer_dm(services, client, team_id=team_id, channel=channel, d=d)
         return
+    thread_ts = event.get("thread_ts")
+    in_thread = bool(thread_ts and thread_ts != ts)
+    if not in_thread and not confident_enough(d):
+        return  # most channel traffic: no database round trip for a message we stay silent on
     if not await store.get_channel_auto(team_id, channel):
         return
-    thread_ts = event.get("thread_ts")
-    if thread_ts and thread_ts != ts:
+    if in_thread:
         ctx = await store.get_thread(team_id, channel, str(thread_ts))
         if ctx is not None:
             await _update_thread(services, client, ctx=ctx, d=d, text=text)
