@@ -101,6 +101,7 @@ class FakeSlack:
     )  # conversations.replies
     errors: dict[str, str] = field(default_factory=dict)  # method -> Slack error to answer once
     rate_limited: dict[str, int] = field(default_factory=dict)  # method -> number of 429s to answer first
+    socket_url: str | None = None  # what apps.connections.open answers (a loopback fake Socket Mode server)
     _ts: Any = field(default_factory=lambda: itertools.count(1))
     _runner: web.AppRunner | None = None
     port: int = 0
@@ -179,6 +180,10 @@ class FakeSlack:
 
     def _answer(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
         ts = f"1700000000.{next(self._ts):06d}"
+        if method == "apps.connections.open":
+            if not self.socket_url:
+                return {"ok": False, "error": "not_allowed_token_type"}
+            return {"ok": True, "url": self.socket_url}
         if method == "auth.test":
             return {
                 "ok": True,
