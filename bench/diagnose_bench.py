@@ -217,7 +217,7 @@ def stages(text: str, kb: KnowledgeBase, iterations: int) -> dict[str, float]:
         "redact": lambda: redact(normalized),
         "extract": lambda: extract(redacted.text, kb, secrets=redacted.kinds),
         "lint": lambda: lint_settings(ext.facts, kb),
-        "classify": lambda: classify(redacted.text, ext, kb, lint=issues),
+        "classify": lambda: classify(ext, kb, lint=issues),
     }
     return {name: s["p50_ms"] for name, s in time_round_robin(calls, iterations).items()}
 

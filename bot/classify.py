@@ -67,40 +67,56 @@ def _holds(cond: Conditions, facts: Facts, matched: frozenset[int]) -> bool:
     return not (cond.lacks_pattern is not None and cond.lacks_pattern in matched)
 
 
-def _evidence(signal: Signal, text: str, ext: Extraction, kb: KnowledgeBase) -> str | None:
-    """The evidence line when the signal fires, else None."""
+def _enhanced_hit(code: str, facts: Facts) -> str | None:
+    return next((c for c in facts.enhanced_codes if c == code or (code.endswith(".") and c.startswith(code))), None)
+
+
+def _fires(signal: Signal, ext: Extraction) -> bool:
+    """Whether a signal fires: its trigger first (a set lookup), then its conditions."""
     facts = ext.facts
-    if not _holds(signal.when, facts, ext.matched):
-        return None
     if signal.patterns:
-        index = next((i for i in signal.patterns if i in ext.matched), None)
-        if index is None:
-            return None
-        m = kb.bank.first(index, text)
-        return line_at(text, m.start(), m.end()) if m else None
+        if not any(i in ext.matched for i in signal.patterns):
+            return False
+    elif signal.reply_code is not None:
+        if signal.reply_code not in facts.reply_codes:
+            return False
+    elif signal.enhanced_code is not None and _enhanced_hit(signal.enhanced_code, facts) is None:
+        return False
+    return _holds(signal.when, facts, ext.matched)
+
+
+def _line(signal: Signal, ext: Extraction, kb: KnowledgeBase) -> str:
+    """The evidence a fired signal shows: the line of the paste it matched, or its reason."""
+    if signal.patterns:
+        index = next(i for i in signal.patterns if i in ext.matched)
+        m = kb.bank.first(index, ext.data)
+        if m is not None:
+            return line_at(ext.data, m.start(), m.end())
     if signal.reply_code is not None:
         key = str(signal.reply_code)
-        return ext.code_lines.get(key, f"reply code {key}") if signal.reply_code in facts.reply_codes else None
+        return ext.code_lines.get(key, f"reply code {key}")
     if signal.enhanced_code is not None:
-        code = signal.enhanced_code
-        hit = next((c for c in facts.enhanced_codes if c == code or (code.endswith(".") and c.startswith(code))), None)
-        return ext.code_lines.get(hit, f"enhanced status code {hit}") if hit else None
+        hit = _enhanced_hit(signal.enhanced_code, ext.facts) or signal.enhanced_code
+        return ext.code_lines.get(hit, f"enhanced status code {hit}")
     return signal.why or "settings"
 
 
-def score_signals(signals: Iterable[Signal], text: str, ext: Extraction, kb: KnowledgeBase) -> tuple[float, list[str]]:
-    """Sum of the weights of the signals that fire, and their evidence lines (strongest first)."""
-    score = 0.0
-    hits: list[tuple[float, str]] = []
-    for signal in signals:
-        line = _evidence(signal, text, ext, kb)
-        if line is None:
-            continue
-        score += signal.weight
-        if signal.weight > 0:
-            hits.append((signal.weight, line))
-    hits.sort(key=lambda h: -h[0])
-    return score, list(dict.fromkeys(line for _w, line in hits))
+def _evidence(fired: list[Signal], ext: Extraction, kb: KnowledgeBase, limit: int) -> list[str]:
+    """Up to `limit` distinct evidence lines, strongest signal first; searched only for causes shown."""
+    lines: list[str] = []
+    for signal in sorted((s for s in fired if s.weight > 0), key=lambda s: -s.weight):
+        line = _line(signal, ext, kb)
+        if line not in lines:
+            lines.append(line)
+            if len(lines) == limit:
+                break
+    return lines
+
+
+def score_signals(signals: Iterable[Signal], ext: Extraction) -> tuple[float, list[Signal]]:
+    """Sum of the weights of the signals that fire, and those signals."""
+    fired = [signal for signal in signals if _fires(signal, ext)]
+    return sum(signal.weight for signal in fired), fired
 
 
 def _confidence(score: float, total: float) -> float:
@@ -109,23 +125,23 @@ def _confidence(score: float, total: float) -> float:
     return round(max(0.0, min(1.0, strength * (0.45 + 0.55 * share))), 3)
 
 
-def classify(text: str, ext: Extraction, kb: KnowledgeBase, *, lint: Iterable[LintIssue] = (),
+def classify(ext: Extraction, kb: KnowledgeBase, *, lint: Iterable[LintIssue] = (),
              findings: Iterable[Finding] = ()) -> Classification:
     """Ranked causes with confidence and evidence, is_smtp, and the deciding fact when the top two are close."""
     scores: dict[str, float] = {}
-    evidence: dict[str, list[str]] = {}
+    fired: dict[str, list[Signal]] = {}
+    extra: dict[str, list[str]] = {}      # evidence from lint and the live probe, shown first
     for cause in kb.causes.values():
-        score, lines = score_signals(cause.signals, text, ext, kb)
-        scores[cause.id], evidence[cause.id] = score, lines
+        scores[cause.id], fired[cause.id] = score_signals(cause.signals, ext)
+    weights = {rule.id: rule.weight for rule in kb.lint_rules}
     for issue in lint:
-        rule_weight = next((r.weight for r in kb.lint_rules if r.id == issue.id), 1.0)
-        scores[issue.cause] = scores.get(issue.cause, 0.0) + rule_weight
-        evidence.setdefault(issue.cause, []).insert(0, f"settings: {issue.message}")
+        scores[issue.cause] = scores.get(issue.cause, 0.0) + weights.get(issue.id, 1.0)
+        extra.setdefault(issue.cause, []).insert(0, f"settings: {issue.message}")
     for finding in findings:
         scores[finding.cause] = scores.get(finding.cause, 0.0) + FINDING_WEIGHT
-        evidence.setdefault(finding.cause, []).insert(0, f"live probe: {finding.detail}")
+        extra.setdefault(finding.cause, []).insert(0, f"live probe: {finding.detail}")
 
-    smtp_score, _ = score_signals(kb.smtp_signals, text, ext, kb)
+    smtp_score, _ = score_signals(kb.smtp_signals, ext)
     facts = ext.facts
     if facts.client:
         smtp_score += 1.0
@@ -140,13 +156,16 @@ def classify(text: str, ext: Extraction, kb: KnowledgeBase, *, lint: Iterable[Li
         smtp_score >= kb.smtp_threshold + 3
     if is_smtp and not positive:
         positive = {OTHER_SMTP: 0.5}
-        evidence[OTHER_SMTP] = ["an SMTP problem, but no specific cause matched"]
+        extra[OTHER_SMTP] = ["an SMTP problem, but no specific cause matched"]
     order = list(kb.causes)
     ranked = sorted(positive.items(), key=lambda kv: (-kv[1], order.index(kv[0]) if kv[0] in order else 99))
     total = sum(positive.values())
-    causes = tuple(CauseMatch(id=cid, confidence=_confidence(s, total), evidence=tuple(evidence[cid][:MAX_EVIDENCE]))
-                   for cid, s in ranked[:MAX_CAUSES])
-    return Classification(causes=causes, is_smtp=is_smtp, smtp_score=smtp_score,
+    causes = []
+    for cid, score in ranked[:MAX_CAUSES]:
+        lines = extra.get(cid, [])[:MAX_EVIDENCE]
+        lines += [line for line in _evidence(fired.get(cid, []), ext, kb, MAX_EVIDENCE) if line not in lines]
+        causes.append(CauseMatch(id=cid, confidence=_confidence(score, total), evidence=tuple(lines[:MAX_EVIDENCE])))
+    return Classification(causes=tuple(causes), is_smtp=is_smtp, smtp_score=smtp_score,
                           ambiguity=_ambiguity(ranked, kb))
 
 

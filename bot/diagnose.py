@@ -23,7 +23,7 @@ def diagnose(text: str | bytes, *, kb: KnowledgeBase, probe: Any = None) -> Diag
     ext = extract(redacted.text, kb, secrets=redacted.kinds)
     lint = lint_settings(ext.facts, kb)
     findings = tuple(getattr(probe, "findings", ()) or ()) if probe is not None else ()
-    result = classify(redacted.text, ext, kb, lint=lint, findings=findings)
+    result = classify(ext, kb, lint=lint, findings=findings)
     return Diagnosis(is_smtp=result.is_smtp, causes=result.causes, facts=ext.facts, lint=lint, findings=findings,
                      ambiguity=result.ambiguity if result.is_smtp else None, probe=probe, text=redacted.text)
 

@@ -13,7 +13,7 @@ from typing import Any
 import re2
 
 from bot.kb.model import KnowledgeBase
-from bot.kb.patterns import line_at
+from bot.kb.patterns import group, iterate, line_at
 from bot.model import Facts
 
 __all__ = ["Extraction", "extract", "username_form"]
@@ -48,9 +48,9 @@ _HOST_SETTING = _re(
     rf"\bhost(?:name)?|\bserver(?:[_ ]?address)?|relayhost|smtp_addr|\baddress|opening to|"
     rf"connect(?:ing|ed)? to(?: host)?|"
     rf"getaddrinfo (?:enotfound|eai_again)|\bto host|unknown host|host:)\W{{0,6}}\[?{_HOSTNAME}\]?")
-_ANY_HOST = _re(rf"(?i)(?:^|[^\w.@/-]){_HOSTNAME}(?:[^\w.-]|$)")
-_SMTPISH_HOST = _re(r"(?i)^(?:smtp|smtps|mail|email-smtp|smtpout|smtp-mail|smtp-relay|relay|outbound|mx|send|"
-                    r"smtpauth|secure|mailout|out)[\w-]*\.")
+_MAILISH = (r"(?:smtp|smtps|mail|email-smtp|smtpout|smtp-mail|smtp-relay|relay|outbound|mx|send|"
+            r"smtpauth|secure|mailout|out)")
+_SMTPISH_HOST = _re(r"(?i)^" + _MAILISH + r"[\w-]*\.")
 _PORT = _re(r"(?i)(?:\bport\b|[_.]port\b|\bport_number)\W{0,5}(\d{2,5})\b")
 _IP_PORT = _re(r"\b((?:\d{1,3}\.){3}\d{1,3}):(25|465|587|2525)\b")
 _IP_SETTING = _re(r"(?i)(?:smtp[_.-]?host|mail[_.-]?host|email[_.-]?host|\bhost|\bserver|relayhost|smtp_addr)"
@@ -81,6 +81,7 @@ class Extraction:
     facts: Facts
     code_lines: dict[str, str]      # "535" / "5.7.8" -> the line it was read from
     matched: frozenset[int]         # PatternBank indices that matched the text
+    data: bytes = b""               # the text's UTF-8 bytes, which every pattern runs on
 
 
 def username_form(value: str | None) -> str | None:
@@ -119,33 +120,33 @@ def _intercepted(greeting_host: str, host: str, provider: Any) -> bool:
     return _site(greeting_host) not in own and _site(greeting_host) != _site(host)
 
 
-def _codes(text: str) -> tuple[list[int], list[str], dict[str, str]]:
+def _codes(data: bytes) -> tuple[list[int], list[str], dict[str, str]]:
     codes: list[int] = []
     enhanced: list[str] = []
     lines: dict[str, str] = {}
-    expected = {m.start(1) for m in _EXPECTED.finditer(text)}
+    expected = {m.start(1) for m in iterate(_EXPECTED, data)}
 
     def add_code(value: str, start: int, end: int) -> None:
         if start in expected:
             return
         codes.append(int(value))
-        lines.setdefault(value, line_at(text, start, end))
+        lines.setdefault(value, line_at(data, start, end))
 
-    for m in _CODE_ENHANCED.finditer(text):
-        add_code(m.group(1), m.start(1), m.end(2))
-        enhanced.append(m.group(2))
-        lines.setdefault(m.group(2), line_at(text, m.start(1), m.end(2)))
-    for m in _ENHANCED.finditer(text):
-        before = text[max(0, m.start(1) - 10):m.start(1)].lower()
+    for m in iterate(_CODE_ENHANCED, data):
+        add_code(group(m, 1), m.start(1), m.end(2))
+        enhanced.append(group(m, 2))
+        lines.setdefault(group(m, 2), line_at(data, m.start(1), m.end(2)))
+    for m in iterate(_ENHANCED, data):
+        before = data[max(0, m.start(1) - 10):m.start(1)].decode("utf-8", "replace").lower()
         if "version" in before or before.rstrip().endswith(("v", "exim", "php", "tls")):
             continue
-        enhanced.append(m.group(1))
-        lines.setdefault(m.group(1), line_at(text, m.start(1), m.end(1)))
+        enhanced.append(group(m, 1))
+        lines.setdefault(group(m, 1), line_at(data, m.start(1), m.end(1)))
     for regex in _CODE_CONTEXT:
-        for m in regex.finditer(text):
-            if _SKIP_CODE_CONTEXT.search(text[max(0, m.start(1) - 12):m.start(1)]):
+        for m in iterate(regex, data):
+            if _SKIP_CODE_CONTEXT.search(data[max(0, m.start(1) - 12):m.start(1)]):
                 continue
-            add_code(m.group(1), m.start(1), m.end(1))
+            add_code(group(m, 1), m.start(1), m.end(1))
     return list(dict.fromkeys(codes)), list(dict.fromkeys(enhanced)), lines
 
 
@@ -157,45 +158,63 @@ def _plausible_host(host: str, original: str = "") -> bool:
     return "." in host and tld not in _TLD_FILE and not tld.isdigit() and not host.startswith(("www.", "support."))
 
 
-def _hosts(text: str, kb: KnowledgeBase) -> tuple[list[str], str | None, int | None]:
+def _hosts(data: bytes, kb: KnowledgeBase) -> tuple[list[str], str | None, int | None]:
     """Every SMTP-looking host (first seen first), the host the settings point at, and a port."""
     hosts: list[str] = []
     setting_host = None
     port = None
-    for m in _HOST_PORT.finditer(text):
-        host, value = m.group(1).lower(), int(m.group(2))
-        if _plausible_host(host, m.group(1)) and 1 <= value <= 65535:
+    for m in iterate(_HOST_PORT, data):
+        original = group(m, 1)
+        host, value = original.lower(), int(group(m, 2))
+        if _plausible_host(host, original) and 1 <= value <= 65535:
             hosts.append(host)
             if setting_host is None and (_SMTPISH_HOST.search(host) or value in (25, 465, 587, 2525)):
                 setting_host, port = host, value
-    for m in _HOST_SETTING.finditer(text):
-        host = m.group(1).lower()
-        if _plausible_host(host, m.group(1)):
+    for m in iterate(_HOST_SETTING, data):
+        original = group(m, 1)
+        host = original.lower()
+        if _plausible_host(host, original):
             hosts.append(host)
             setting_host = setting_host or host
     if setting_host is None:
         # No host name anywhere: an IP address in the settings or next to a submission port stands in for it.
-        ip = _IP_SETTING.search(text) or _IP_PORT.search(text)
+        ip = _IP_SETTING.search(data) or _IP_PORT.search(data)
         if ip:
-            setting_host = ip.group(1)
+            setting_host = group(ip, 1)
             hosts.append(setting_host)
             if ip.re.groups >= 2 and port is None:
-                port = int(ip.group(2))
+                port = int(group(ip, 2))
     known = _known_hosts(kb)
-    for m in _ANY_HOST.finditer(text):
-        host = m.group(1).lower()
-        if _plausible_host(host, m.group(1)) and (_SMTPISH_HOST.search(host) or host in known or host.endswith(_suffixes(kb))):
-            hosts.append(host)
+    for m in iterate(_mail_hosts(kb), data):
+        original = group(m, 1)
+        if _plausible_host(original.lower(), original):
+            hosts.append(original.lower())
     hosts = list(dict.fromkeys(hosts))
     if setting_host is None:
         smtpish = [h for h in hosts if _SMTPISH_HOST.search(h) or h in known]
         setting_host = smtpish[0] if smtpish else None
     if port is None:
-        m = _PORT.search(text) or _PORT_AFTER_HOST.search(text) or _IP_PORT.search(text)
+        m = _PORT.search(data) or _PORT_AFTER_HOST.search(data) or _IP_PORT.search(data)
         if m:
-            value = int(m.group(m.re.groups))
+            value = int(group(m, m.re.groups))
             port = value if 1 <= value <= 65535 else None
     return hosts, setting_host, port
+
+
+def _mail_hosts(kb: KnowledgeBase) -> Any:
+    """One pattern for the host names worth keeping: mail-looking prefixes, and the providers' hosts and suffixes
+    (built once per knowledge base: matching every dotted name of a stack trace cost more than the rest)."""
+    cached = kb.templates.get("_mail_hosts")
+    if cached is None:
+        literal = sorted(_known_hosts(kb), key=len, reverse=True)
+        suffixes = sorted({s.lstrip(".") for s in _suffixes(kb)}, key=len, reverse=True)
+        alternatives = [_MAILISH + r"[\w-]*\.(?:[a-z0-9-]+\.)*[a-z][a-z0-9-]{0,22}[a-z0-9]"]
+        alternatives += [re2.escape(h) for h in literal]
+        if suffixes:
+            alternatives.append(r"(?:[a-z0-9-]+\.)+(?:" + "|".join(re2.escape(x) for x in suffixes) + ")")
+        cached = _re(r"(?i)(?:^|[^\w.@/-])(" + "|".join(alternatives) + r")(?:[^\w.-]|$)")
+        kb.templates["_mail_hosts"] = cached
+    return cached
 
 
 def _known_hosts(kb: KnowledgeBase) -> frozenset[str]:
@@ -214,37 +233,79 @@ def _suffixes(kb: KnowledgeBase) -> tuple[str, ...]:
     return tuple(cached)
 
 
-def _provider(text: str, kb: KnowledgeBase, matched: frozenset[int], hosts: list[str], host: str | None,
-              domains: list[str]) -> str | None:
-    scores: dict[str, float] = {}
+@dataclass(frozen=True)
+class _Owners:
+    """Which provider or client each pattern, host and domain belongs to, built once per knowledge base, so a
+    paste is scored by walking the few patterns that matched rather than every entry's list."""
+
+    provider_patterns: dict[int, list[tuple[str, float]]]
+    provider_hosts: dict[str, str]
+    provider_suffixes: tuple[tuple[str, str], ...]
+    provider_domains: dict[str, str]
+    client_patterns: dict[int, list[tuple[str, float]]]
+
+
+def _owners(kb: KnowledgeBase) -> _Owners:
+    cached = kb.templates.get("_owners")
+    if isinstance(cached, _Owners):
+        return cached
+    provider_patterns: dict[int, list[tuple[str, float]]] = {}
+    client_patterns: dict[int, list[tuple[str, float]]] = {}
     for provider in kb.providers.values():
-        score = 0.0
-        for i, h in enumerate(hosts):
-            if h in provider.hosts or h.endswith(provider.host_suffixes):
-                score += 6 if h == host else max(4 - i, 2)
-        score += 3 * sum(1 for p in provider.patterns if p in matched)
-        score += 1.5 * sum(1 for p in provider.names if p in matched)
-        score += sum(1 for d in domains if d in provider.domains)
-        if score:
-            scores[provider.id] = score
+        for index in provider.patterns:
+            provider_patterns.setdefault(index, []).append((provider.id, 3.0))
+        for index in provider.names:
+            provider_patterns.setdefault(index, []).append((provider.id, 1.5))
+    for client in kb.clients.values():
+        for index in client.patterns:
+            client_patterns.setdefault(index, []).append((client.id, client.weight))
+    owners = _Owners(
+        provider_patterns=provider_patterns,
+        provider_hosts={h: p.id for p in kb.providers.values() for h in p.hosts},
+        provider_suffixes=tuple((sfx, p.id) for p in kb.providers.values() for sfx in p.host_suffixes),
+        provider_domains={d: p.id for p in kb.providers.values() for d in p.domains},
+        client_patterns=client_patterns)
+    kb.templates["_owners"] = owners
+    return owners
+
+
+def _provider(kb: KnowledgeBase, matched: frozenset[int], hosts: list[str], host: str | None,
+              domains: list[str]) -> str | None:
+    """The provider the paste is about: its hosts weigh most, then its own wording, then mailbox domains."""
+    owners = _owners(kb)
+    scores: dict[str, float] = {}
+    for i, h in enumerate(hosts):
+        pid = owners.provider_hosts.get(h) or next((p for sfx, p in owners.provider_suffixes if h.endswith(sfx)), None)
+        if pid:
+            scores[pid] = scores.get(pid, 0.0) + (6 if h == host else max(4 - i, 2))
+    for index in matched:
+        for pid, weight in owners.provider_patterns.get(index, ()):
+            scores[pid] = scores.get(pid, 0.0) + weight
+    for domain in domains:
+        pid = owners.provider_domains.get(domain)
+        if pid:
+            scores[pid] = scores.get(pid, 0.0) + 1
     if not scores:
         return None
-    best = max(scores, key=lambda pid: scores[pid])
-    score = scores[best]
-    return best if score >= 1.5 else None
+    # Ties go to the provider listed first in the knowledge base, as before: stable answers for equal evidence.
+    order = {pid: i for i, pid in enumerate(kb.providers)}
+    best = max(scores, key=lambda pid: (scores[pid], -order[pid]))
+    return best if scores[best] >= 1.5 else None
 
 
 def _client(kb: KnowledgeBase, matched: frozenset[int]) -> str | None:
-    best, best_score = None, 0.0
-    for client in kb.clients.values():
-        hits = sum(1 for p in client.patterns if p in matched)
-        score = hits * client.weight
-        if score > best_score:
-            best, best_score = client.id, score
-    return best
+    """The mail library or app with the most weighted recognisers matched."""
+    scores: dict[str, float] = {}
+    for index in matched:
+        for cid, weight in _owners(kb).client_patterns.get(index, ()):
+            scores[cid] = scores.get(cid, 0.0) + weight
+    if not scores:
+        return None
+    order = {cid: i for i, cid in enumerate(kb.clients)}
+    return max(scores, key=lambda cid: (scores[cid], -order[cid]))
 
 
-def _client_facts(text: str, kb: KnowledgeBase, matched: frozenset[int], client: str | None) -> dict[str, str]:
+def _client_facts(data: bytes, kb: KnowledgeBase, matched: frozenset[int], client: str | None) -> dict[str, str]:
     """Settings read by the knowledge base's fact readers; the detected client's readers win."""
     found: dict[str, str] = {}
     ordered = sorted(kb.clients.values(), key=lambda c: c.id != client)
@@ -252,10 +313,10 @@ def _client_facts(text: str, kb: KnowledgeBase, matched: frozenset[int], client:
         for reader in c.facts:
             if reader.pattern not in matched or reader.fact in found:
                 continue
-            m = kb.bank.first(reader.pattern, text)
+            m = kb.bank.first(reader.pattern, data)
             if m is None:
                 continue
-            raw = (m.group("v") or "").strip().strip("\"'")
+            raw = group(m, "v").strip().strip("\"'")
             value = reader.values.get(raw.lower(), raw) if reader.values else raw
             if reader.fact == "tls_mode" and value not in ("implicit", "starttls", "none"):
                 continue
@@ -266,12 +327,13 @@ def _client_facts(text: str, kb: KnowledgeBase, matched: frozenset[int], client:
 
 def extract(text: str, kb: KnowledgeBase, *, secrets: tuple[str, ...] = ()) -> Extraction:
     """Facts from normalised, redacted text."""
-    matched = kb.bank.scan(text)
-    codes, enhanced, code_lines = _codes(text)
-    hosts, host, port = _hosts(text, kb)
-    addresses = [m.group(1).lower() for m in _ADDRESS_DOMAIN.finditer(text)]
+    data = text.encode("utf-8", "replace")
+    matched = kb.bank.scan(data)
+    codes, enhanced, code_lines = _codes(data)
+    hosts, host, port = _hosts(data, kb)
+    addresses = [group(m, 1).lower() for m in iterate(_ADDRESS_DOMAIN, data)]
     client = _client(kb, matched)
-    settings = _client_facts(text, kb, matched, client)
+    settings = _client_facts(data, kb, matched, client)
     if settings.get("host") and _plausible_host(settings["host"].lower()):
         host = settings["host"].lower()
         if host not in hosts:
@@ -279,21 +341,21 @@ def extract(text: str, kb: KnowledgeBase, *, secrets: tuple[str, ...] = ()) -> E
     if settings.get("port", "").isdigit() and 1 <= int(settings["port"]) <= 65535:
         port = int(settings["port"])
     tls_mode = settings.get("tls_mode")
-    scheme = _SCHEME.search(text)
+    scheme = _SCHEME.search(data)
     if tls_mode is None and scheme:
-        tls_mode = "implicit" if scheme.group(1).lower() == "smtps" else None
-    user_match = _USERNAME.search(text)
-    username = settings.get("username", user_match.group(1) if user_match else None)
+        tls_mode = "implicit" if group(scheme, 1).lower() == "smtps" else None
+    user_match = _USERNAME.search(data)
+    username = settings.get("username", group(user_match, 1) if user_match else None)
     form = username_form(username)
-    provider = _provider(text, kb, matched, hosts, host, addresses)
-    sender = _SENDER.search(text)
+    provider = _provider(kb, matched, hosts, host, addresses)
+    sender = _SENDER.search(data)
     language = kb.clients[client].language if client else None
-    greeting = _GREETING.search(text)
-    greeting_host = greeting.group(1).lower() if greeting else None
+    greeting = _GREETING.search(data)
+    greeting_host = group(greeting, 1).lower() if greeting else None
     flags = []
-    if _AUTH_SENT.search(text) or form in ("full_address", "apikey", "aws_key_id"):
+    if _AUTH_SENT.search(data) or form in ("full_address", "apikey", "aws_key_id"):
         flags.append("auth_attempted")
-    if _AUTH_OK.search(text):
+    if _AUTH_OK.search(data):
         flags.append("auth_succeeded")
     if greeting_host and host and provider and _intercepted(greeting_host, host, kb.providers[provider]):
         flags.append("intercepted")
@@ -301,6 +363,6 @@ def extract(text: str, kb: KnowledgeBase, *, secrets: tuple[str, ...] = ()) -> E
         reply_codes=tuple(codes), enhanced_codes=tuple(enhanced), hosts=tuple(hosts[:10]), host=host, port=port,
         tls_mode=tls_mode, username=username if form in ("full_address", "apikey") else None,
         username_form=form, provider=provider, client=client, language=language,
-        sender_domain=sender.group(1).lower() if sender else None, secrets=secrets, flags=tuple(flags),
+        sender_domain=group(sender, 1).lower() if sender else None, secrets=secrets, flags=tuple(flags),
         greeting_host=greeting_host)
-    return Extraction(facts=facts, code_lines=code_lines, matched=matched)
+    return Extraction(facts=facts, code_lines=code_lines, matched=matched, data=data)

@@ -64,6 +64,18 @@ _OPTIONS.log_errors = False
 _COMPILED = tuple((kind, re2.compile(pattern, _OPTIONS), group) for kind, pattern, group in _RULES)
 
 
+def _prefilter() -> Any:
+    """One RE2 pass tells which rules can match at all; most pastes hold no secret and skip the other 29."""
+    rule_set = re2.Set.SearchSet(_OPTIONS)
+    for _kind, pattern, _group in _RULES:
+        rule_set.Add(pattern)
+    rule_set.Compile()
+    return rule_set
+
+
+_PREFILTER = _prefilter()
+
+
 @dataclass(frozen=True)
 class Redaction:
     """The text with every secret replaced, and the kinds of secret found (in order, no repeats)."""
@@ -85,13 +97,15 @@ def _span(match: Any, group: int) -> tuple[int, int] | None:
 
 def redact(text: str) -> Redaction:
     """Replace every secret in `text` with `[REDACTED:kind]`; placeholders like ${SMTP_PASSWORD} stay."""
+    data = text.encode("utf-8", "replace")  # RE2 works on bytes; offsets below are byte offsets
     spans: list[tuple[int, int, int, str]] = []
-    for order, (kind, regex, group) in enumerate(_COMPILED):
-        for match in regex.finditer(text):
+    for order in sorted(_PREFILTER.Match(data) or ()):
+        kind, regex, group = _COMPILED[order]
+        for match in regex.finditer(data):
             span = _span(match, group)
             if span is None or span[0] == span[1]:
                 continue
-            value = text[span[0]:span[1]].strip()
+            value = data[span[0]:span[1]].strip()
             if not value or _PLACEHOLDER_VALUE.match(value):
                 continue
             spans.append((span[0], order, span[1], kind))
@@ -107,12 +121,12 @@ def redact(text: str) -> Redaction:
             merged[-1] = (prev_start, max(prev_end, end), prev_kind)
         else:
             merged.append((start, end, kind))
-    out: list[str] = []
+    out: list[bytes] = []
     cursor = 0
     for start, end, kind in merged:
-        out.append(text[cursor:start])
-        out.append(PLACEHOLDER.format(kind=kind))
+        out.append(data[cursor:start])
+        out.append(PLACEHOLDER.format(kind=kind).encode())
         cursor = end
-    out.append(text[cursor:])
+    out.append(data[cursor:])
     kinds = tuple(dict.fromkeys(kind for _s, _e, kind in merged))
-    return Redaction("".join(out), kinds)
+    return Redaction(b"".join(out).decode("utf-8", "replace"), kinds)

@@ -7,16 +7,22 @@ scanned once to learn which patterns match at all; only those are run again on t
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import re2
 
-__all__ = ["MAX_PATTERN_LENGTH", "MAX_PROGRAM_SIZE", "PatternBank", "compile_pattern", "line_at"]
+__all__ = ["MAX_MATCHES", "MAX_PATTERN_LENGTH", "MAX_PROGRAM_SIZE", "PatternBank", "compile_pattern", "first",
+           "group", "iterate", "line_at"]
 
 MAX_PATTERN_LENGTH = 500
 MAX_PROGRAM_SIZE = 5000   # bounded counters ({1,512}) inflate RE2 programs; keep KB patterns lean
 MAX_LINE = 240            # evidence lines are cut to this
+# Matches read per pattern and paste. Duplicates are dropped anyway; a crafted paste made of nothing but
+# "535 5.7.8" lines must cost no more than an ordinary one.
+MAX_MATCHES = 64
 
 
 def _options() -> Any:
@@ -45,17 +51,37 @@ def compile_pattern(pattern: str, *, ignore_case: bool) -> Any:
     return compiled
 
 
-def line_at(text: str, start: int, end: int) -> str:
-    """The line around text[start:end], stripped and cut to MAX_LINE characters around the match."""
-    lo = text.rfind("\n", 0, start) + 1
-    hi = text.find("\n", end)
+# Patterns run on the paste's UTF-8 bytes, encoded once: the binding then neither re-encodes the text nor maps
+# byte offsets back to characters on every call, which cost more than the matching itself.
+
+def iterate(regex: Any, data: bytes, limit: int = MAX_MATCHES) -> Iterator[Any]:
+    """At most `limit` matches of a compiled pattern in the paste's bytes."""
+    return itertools.islice(regex.finditer(data), limit)
+
+
+def first(regex: Any, data: bytes) -> Any:
+    """The first match in the paste's bytes, or None."""
+    return regex.search(data)
+
+
+def group(match: Any, index: int | str = 1) -> str:
+    """A matched group as text ("" when the group did not take part)."""
+    value = match.group(index)
+    return value.decode("utf-8", "replace") if value else ""
+
+
+def line_at(data: bytes, start: int, end: int) -> str:
+    """The line around data[start:end] (byte offsets), stripped and cut to MAX_LINE characters."""
+    lo = data.rfind(b"\n", 0, start) + 1
+    hi = data.find(b"\n", end)
     if hi < 0:
-        hi = len(text)
-    line = text[lo:hi].strip()
+        hi = len(data)
+    line = data[lo:hi].decode("utf-8", "replace").strip()
     if len(line) <= MAX_LINE:
         return line
-    offset = max(0, start - lo - MAX_LINE // 3)
-    return ("…" if offset else "") + text[lo + offset:lo + offset + MAX_LINE].strip() + "…"
+    before = len(data[lo:start].decode("utf-8", "replace"))
+    offset = max(0, before - MAX_LINE // 3)
+    return ("…" if offset else "") + line[offset:offset + MAX_LINE].strip() + "…"
 
 
 @dataclass
@@ -85,12 +111,12 @@ class PatternBank:
         regex_set.Compile()
         self._set = regex_set
 
-    def scan(self, text: str) -> frozenset[int]:
-        """Indices of every pattern that matches somewhere in text."""
-        if self._set is None or not text:
+    def scan(self, data: bytes) -> frozenset[int]:
+        """Indices of every pattern that matches somewhere in the paste's bytes."""
+        if self._set is None or not data:
             return frozenset()
-        return frozenset(self._set.Match(text) or ())
+        return frozenset(self._set.Match(data) or ())
 
-    def first(self, index: int, text: str) -> Any:
-        """The first match of one pattern (re2 match object) or None."""
-        return self.compiled[index].search(text)
+    def first(self, index: int, data: bytes) -> Any:
+        """The first match of one pattern in the paste's bytes (offsets are byte offsets), or None."""
+        return self.compiled[index].search(data)
