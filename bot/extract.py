@@ -58,7 +58,10 @@ _IP_SETTING = _re(r"(?i)(?:smtp[_.-]?host|mail[_.-]?host|email[_.-]?host|\bhost|
 _PORT_AFTER_HOST = _re(rf"(?i){_HOSTNAME}\W{{1,3}}(?:port\W{{0,3}})?(25|465|587|2525)\b")
 _TLD_FILE = frozenset({"py", "php", "js", "ts", "java", "cs", "rb", "go", "json", "yaml", "yml", "log", "txt",
                        "xml", "html", "conf", "cfg", "ini", "env", "jar", "dll", "exe", "so", "class", "kt",
-                       "vue", "jsx", "tsx", "md", "sh", "lock", "toml", "mjs", "cjs", "gradle", "properties"})
+                       "vue", "jsx", "tsx", "md", "sh", "lock", "toml", "mjs", "cjs", "gradle", "properties",
+                       # last labels of JavaMail/Spring property names (mail.smtp.starttls.enable), not TLDs
+                       "enable", "required", "auth", "debug", "timeout", "connectiontimeout", "writetimeout",
+                       "trust", "protocols", "host", "port", "user", "password", "from", "fallback", "class"})
 # Only assignments (KEY=value, key: value, "key": "value"): prose such as "the user credentials were incorrect"
 # must not be read as a username.
 _USERNAME = _re(r"(?i)(?:\busername|\buser_?name|\buser\b|smtp_?user|mail_?username|email_host_user|"
