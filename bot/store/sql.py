@@ -12,13 +12,14 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
 import time
 from collections import Counter, defaultdict
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import bindparam, case, delete, event, func, select, text
+from sqlalchemy import bindparam, case, delete, event, func, inspect, select, text
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -75,13 +76,32 @@ def async_url(raw: str) -> URL:
     raise ConfigError("DATABASE_URL", f"scheme {url.drivername!r} is not supported; {hint}")
 
 
+def _head_revision() -> str | None:
+    """The newest migration's id, read from the version files without importing alembic (~10 MB resident)."""
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for path in (MIGRATIONS_DIR / "versions").glob("*.py"):
+        source = path.read_text()
+        if m := re.search(r'^revision = "([^"]+)"', source, re.M):
+            revisions.add(m.group(1))
+        if m := re.search(r'^down_revision = "([^"]+)"', source, re.M):
+            parents.add(m.group(1))
+    heads = revisions - parents
+    return heads.pop() if len(heads) == 1 else None
+
+
 def _migrate(conn: Connection) -> None:
     """Bring the schema to head on this connection (called through run_sync)."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": PG_MIGRATION_LOCK})
+    head = _head_revision()
+    if head is not None and inspect(conn).has_table("alembic_version"):
+        current = conn.execute(text("SELECT version_num FROM alembic_version")).scalars().all()
+        if list(current) == [head]:
+            return  # already at head: a restart does not load alembic at all
     from alembic import command
     from alembic.config import Config
 
-    if conn.dialect.name == "postgresql":
-        conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": PG_MIGRATION_LOCK})
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
     cfg.attributes["connection"] = conn
