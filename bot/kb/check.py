@@ -67,13 +67,14 @@ def _lint_example(kb: KnowledgeBase, rule_id: str, text: str, expected: bool) ->
     return run
 
 
-def _render(kb: KnowledgeBase, source: str, facts: Facts) -> Callable[[], str | None]:
+def _render(kb: KnowledgeBase, source: str, facts: Facts, evidence: tuple[str, ...] = ()) -> Callable[[], str | None]:
     def run() -> str | None:
         provider = kb.providers.get(facts.provider) if facts.provider else None
         client = kb.clients.get(facts.client) if facts.client else None
         try:
             for mrkdwn in (False, True):
-                text = render_template(kb, source, facts=facts, provider=provider, client=client, mrkdwn=mrkdwn)
+                text = render_template(kb, source, facts=facts, provider=provider, client=client, mrkdwn=mrkdwn,
+                                       evidence=evidence)
                 if not text.strip():
                     return "renders to nothing"
                 if _RUN_TOGETHER.search(text):
@@ -84,6 +85,13 @@ def _render(kb: KnowledgeBase, source: str, facts: Facts) -> Callable[[], str | 
     return run
 
 
+def _facts_and_evidence(kb: KnowledgeBase, cause_id: str, text: str) -> tuple[Facts, tuple[str, ...]]:
+    """An example's facts and the evidence lines its cause got: what the fix template will be given."""
+    d = diagnose(text, kb=kb)
+    match = next((c for c in d.causes if c.id == cause_id), None)
+    return d.facts, match.evidence if match else ()
+
+
 def iter_checks(kb: KnowledgeBase) -> Iterator[Check]:
     """Every example and every template variant, as named checks."""
     for cause in kb.causes.values():
@@ -92,10 +100,11 @@ def iter_checks(kb: KnowledgeBase) -> Iterator[Check]:
             for i, text in enumerate(cause.examples.get(kind, ())):
                 yield Check(f"{base}:examples.{kind}[{i}]", _cause_example(kb, cause.id, text, should),
                             expected_failure=kind == "todo_match")
-        example_facts = [diagnose(t, kb=kb).facts for t in cause.examples.get("match", ())] or [Facts()]
+        examples = [_facts_and_evidence(kb, cause.id, t) for t in cause.examples.get("match", ())]
+        example_facts = [facts for facts, _ in examples] or [Facts()]
         fix = cause.fix
-        for i, facts in enumerate(example_facts):
-            yield Check(f"{base}:fix.default(example {i})", _render(kb, fix["default"], facts))
+        for i, (facts, evidence) in enumerate(examples):
+            yield Check(f"{base}:fix.default(example {i})", _render(kb, fix["default"], facts, evidence))
         # Every provider and every client, not only the examples': optional provider fields differ per file.
         facts = example_facts[0]
         for provider_id in kb.providers:

@@ -28,17 +28,26 @@ def _env(mrkdwn: bool) -> SandboxedEnvironment:
     env = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False, trim_blocks=False, lstrip_blocks=True,
                                keep_trailing_newline=False, finalize=_finalize_mrkdwn if mrkdwn else None)
     env.filters["code"] = lambda v: f"`{v}`"
+    env.tests["mentions"] = _mentions
     return env
+
+
+def _mentions(lines: Any, *words: str) -> bool:
+    """`evidence is mentions('expired', 'not yet valid')`: any evidence line contains any word (any case)."""
+    lowered = [str(line).lower() for line in lines or ()]
+    return any(word.lower() in line for line in lowered for word in words)
 
 
 _ENVS = {False: _env(False), True: _env(True)}
 
 
-def context_for(*, facts: Any, provider: Any, client: Any, **extra: Any) -> dict[str, Any]:
-    """The names a knowledge template may use: facts (all keys present), provider and client data (or None)."""
+def context_for(*, facts: Any, provider: Any, client: Any, evidence: Any = (), **extra: Any) -> dict[str, Any]:
+    """The names a knowledge template may use: facts (all keys present), provider and client data (or None),
+    and the evidence lines that put this cause where it is (so a fix can speak to what the paste says)."""
     fact_map = asdict(facts) if facts is not None else {}
     return {
         "facts": fact_map,
+        "evidence": tuple(evidence),
         "provider": dict(provider.data) if provider is not None else None,
         "client": dict(client.data) if client is not None else None,
         **extra,

@@ -30,6 +30,9 @@ def fix_text(diagnosis: Diagnosis, kb: KnowledgeBase, cause_id: str | None = Non
     facts = diagnosis.facts
     provider = kb.providers.get(facts.provider) if facts.provider else None
     client = kb.clients.get(facts.client) if facts.client else None
-    rendered = [render_template(kb, source, facts=facts, provider=provider, client=client, mrkdwn=mrkdwn).strip()
+    match = next((c for c in diagnosis.causes if c.id == cause_id), None)
+    evidence = match.evidence if match else ()
+    rendered = [render_template(kb, source, facts=facts, provider=provider, client=client, mrkdwn=mrkdwn,
+                                evidence=evidence).strip()
                 for source in fix_sources(kb, cause_id, facts)]
     return "\n\n".join(part for part in rendered if part)
