@@ -181,3 +181,19 @@ async def test_production_settings_refuse_loopback_and_never_connect(fake: FakeS
     assert "I won't probe `127.0.0.1:8025`" in refusals[1]
     assert "not an SMTP submission port" in refusals[1]
     assert connections == 0
+
+
+async def test_other_buttons_of_a_probed_answer_keep_the_probe_evidence(live: tuple[Harness, Any]) -> None:
+    h, _ = live
+    await h.command(PASTE)
+    await h.settle()
+    values = h.fake.posts[0].action_values()
+    assert bk.ACTION_OTHER not in values  # the paste alone points at one cause
+    await h.interactive(click(h, bk.ACTION_PROBE, values[bk.ACTION_PROBE]))
+    await h.settle(5)
+    probed = h.fake.posts[-1].action_values()
+    h.fake.calls.clear()
+    await h.interactive(click(h, bk.ACTION_OTHER, probed[bk.ACTION_OTHER]))
+    await h.settle()
+    [other] = h.fake.posts
+    assert "live probe: port 587 offers AUTH" in other.text

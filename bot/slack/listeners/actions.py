@@ -19,7 +19,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.render import blocks as bk
 from bot.render.escape import escape_mrkdwn
 from bot.slack import replies
-from bot.slack.listeners.probe import probe_message, run_live_probe
+from bot.slack.listeners.probe import diagnose_with_last_probe, probe_message, remember_probe, run_live_probe
 from bot.slack.services import Services
 from bot.slack.triage import decode_value
 
@@ -102,11 +102,17 @@ async def _load(services: Services, click: _Click) -> Any:
     return ctx
 
 
+async def _diagnosis(services: Services, click: _Click, text: str) -> Any:
+    return await diagnose_with_last_probe(
+        services, team_id=click.team_id, channel=click.channel, ref=click.value.get("r", ""), text=text
+    )
+
+
 async def _share(services: Services, client: AsyncWebClient, click: _Click) -> None:
     ctx = await _load(services, click)
     if ctx is None:
         return
-    d = await replies.diagnose_soon(services, ctx.text)
+    d = await _diagnosis(services, click, ctx.text)
     intro = f"Shared by <@{click.user}>" if _USER_ID.match(click.user) else None
     message = replies.answer(
         services, d, ref=click.value["r"], cause_id=click.value.get("c"), share=False, intro=intro
@@ -120,7 +126,7 @@ async def _other(services: Services, client: AsyncWebClient, click: _Click) -> N
     ctx = await _load(services, click)
     if ctx is None:
         return
-    d = await replies.diagnose_soon(services, ctx.text)
+    d = await _diagnosis(services, click, ctx.text)
     await replies.respond_to(
         services,
         click.response_url,
@@ -135,7 +141,7 @@ async def _show_fix(services: Services, client: AsyncWebClient, click: _Click) -
     ctx = await _load(services, click)
     if ctx is None:
         return
-    d = await replies.diagnose_soon(services, ctx.text)
+    d = await _diagnosis(services, click, ctx.text)
     await replies.respond_to(
         services,
         click.response_url,
@@ -169,7 +175,7 @@ async def _feedback(services: Services, click: _Click, *, helpful: bool) -> None
             services, click.response_url, {"text": text, "blocks": bk.message_blocks(text)}
         )
         return
-    d = await replies.diagnose_soon(services, ctx.text)
+    d = await _diagnosis(services, click, ctx.text)
     text = f"Thanks for telling me. I noted that the fix for *{title}* did not help."
     blocks = bk.message_blocks(text)
     if len(d.causes) > 1:
@@ -202,6 +208,8 @@ async def _probe(services: Services, client: AsyncWebClient, click: _Click) -> N
         services, team_id=click.team_id, user_id=click.user, channel=click.channel, target=target
     )
     ctx = await replies.load_paste(services, team_id=click.team_id, channel=click.channel, ref=ref)
+    if ctx is not None and outcome.report is not None:
+        await remember_probe(services, team_id=click.team_id, channel=click.channel, ref=ref, report=outcome.report)
     message = await probe_message(services, outcome, text=ctx.text if ctx else None, ref=ref if ctx else None)
     if click.ephemeral:
         await replies.respond_to(services, click.response_url, message, replace_original=True)

@@ -18,12 +18,21 @@ from bot.render.escape import escape_mrkdwn
 from bot.slack import replies
 from bot.slack.services import Services
 
-__all__ = ["PROBES_PER_USER", "PROBES_PER_WORKSPACE", "ProbeOutcome", "probe_message", "run_live_probe"]
+__all__ = [
+    "PROBES_PER_USER",
+    "PROBES_PER_WORKSPACE",
+    "ProbeOutcome",
+    "diagnose_with_last_probe",
+    "probe_message",
+    "remember_probe",
+    "run_live_probe",
+]
 
 log = logging.getLogger(__name__)
 
 PROBES_PER_USER = (5, 600)  # security.md §4.3: 5 probes per user per 10 minutes
 PROBES_PER_WORKSPACE = (100, 3600)  # and 100 per workspace per hour
+LAST_PROBE_TTL_S = 300  # the other buttons of a probed answer keep the probe's evidence this long (probe cache TTL)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -77,6 +86,22 @@ def _report_object(report: dict[str, Any]) -> Any:
     except (KeyError, TypeError, ValueError):
         log.exception("probe report could not be read back; showing it without merging")
         return None
+
+
+def _last_probe_key(team_id: str, channel: str, ref: str) -> str:
+    return f"probe-for:{team_id}:{channel}:{ref}"
+
+
+async def remember_probe(services: Services, *, team_id: str, channel: str, ref: str, report: dict[str, Any]) -> None:
+    """Keep the report a paste was last probed with, so its other buttons show the same merged ranking."""
+    await services.store.probe_cache_put(_last_probe_key(team_id, channel, ref), report, ttl_s=LAST_PROBE_TTL_S)
+
+
+async def diagnose_with_last_probe(services: Services, *, team_id: str, channel: str, ref: str, text: str) -> Any:
+    """Diagnose a remembered paste, with the findings of its last probe when one ran in the last few minutes."""
+    report = await services.store.probe_cache_get(_last_probe_key(team_id, channel, ref))
+    probe = _report_object(report) if report else None
+    return await replies.diagnose_soon(services, text, probe=probe)
 
 
 async def probe_message(
