@@ -21,6 +21,7 @@ __all__ = ["Classification", "classify", "score_signals"]
 MAX_CAUSES = 5
 MAX_EVIDENCE = 5
 FINDING_WEIGHT = 4.0        # a live observation outweighs most single text hints
+HINT_WEIGHT = 1.5           # a non-decisive observation: supports a cause the paste already points to
 STRENGTH_SCALE = 4.0        # score at which strength reaches 1 - 1/e
 OTHER_SMTP = "other_smtp"
 CAUSE_SHARE = 0.5           # how much of the best cause's score counts toward is_smtp
@@ -138,7 +139,8 @@ def classify(ext: Extraction, kb: KnowledgeBase, *, lint: Iterable[LintIssue] = 
         scores[issue.cause] = scores.get(issue.cause, 0.0) + weights.get(issue.id, 1.0)
         extra.setdefault(issue.cause, []).insert(0, f"settings: {issue.message}")
     for finding in findings:
-        scores[finding.cause] = scores.get(finding.cause, 0.0) + FINDING_WEIGHT
+        weight = FINDING_WEIGHT if finding.decisive else HINT_WEIGHT
+        scores[finding.cause] = scores.get(finding.cause, 0.0) + weight
         extra.setdefault(finding.cause, []).insert(0, f"live probe: {finding.detail}")
 
     smtp_score, _ = score_signals(kb.smtp_signals, ext)

@@ -59,6 +59,9 @@ class Finding:
 
     cause: str
     detail: str
+    # False for a property of a healthy server that explains a client's error only if the paste agrees
+    # (AUTH offered only after STARTTLS): it joins the evidence with less weight and is not shown as a fault.
+    decisive: bool = True
 
 
 @dataclass(frozen=True, kw_only=True)

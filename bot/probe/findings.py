@@ -139,6 +139,7 @@ def _port_findings(p: PortResult) -> list[Finding]:
                     f"port {p.port} offers AUTH ({' '.join(p.auth_after_tls)}) only after STARTTLS: "
                     "the client must turn STARTTLS on before logging in"
                 ),
+                decisive=False,  # normal for a healthy server; it explains "AUTH not supported" pastes
             )
         )
     if p.status == "ok" and p.port in (465, 587) and not p.auth_mechanisms and p.tls != "none":
@@ -219,4 +220,5 @@ def findings_for(report: ProbeReport) -> tuple[Finding, ...]:
         if (f.cause, f.detail) not in seen:
             seen.add((f.cause, f.detail))
             unique.append(f)
-    return tuple(unique)
+    # Faults first: a note about a healthy server never heads the list (sorted() keeps each group's order).
+    return tuple(sorted(unique, key=lambda f: not f.decisive))

@@ -33,7 +33,7 @@ per-port table, and what the job queue carries; `ProbeReport.from_dict()` reads 
       }],
       "status_feed": null | {"provider": str, "page": str|null, "ok": bool, "incident": bool,
                              "titles": [str], "error": str|null},
-      "findings": [{"cause": <taxonomy id>, "detail": str}]
+      "findings": [{"cause": <taxonomy id>, "detail": str, "decisive": bool}]
     }
 
 Server-controlled text (greetings, replies, certificate names) is stored with control characters removed
@@ -334,7 +334,7 @@ class ProbeReport:
             "dns": self.dns.to_dict(),
             "ports": [p.to_dict() for p in self.ports],
             "status_feed": self.status_feed.to_dict() if self.status_feed else None,
-            "findings": [{"cause": f.cause, "detail": f.detail} for f in self.findings],
+            "findings": [{"cause": f.cause, "detail": f.detail, "decisive": f.decisive} for f in self.findings],
         }
 
     @classmethod
@@ -349,5 +349,6 @@ class ProbeReport:
             dns=DnsFacts.from_dict(d.get("dns") or {}),
             ports=tuple(PortResult.from_dict(p) for p in d.get("ports") or ()),
             status_feed=StatusFeed.from_dict(d["status_feed"]) if d.get("status_feed") else None,
-            findings=tuple(Finding(cause=f["cause"], detail=f["detail"]) for f in d.get("findings") or ()),
+            findings=tuple(Finding(cause=f["cause"], detail=f["detail"], decisive=bool(f.get("decisive", True)))
+                           for f in d.get("findings") or ()),
         )

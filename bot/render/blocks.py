@@ -507,7 +507,11 @@ def probe_blocks(report: Mapping[str, Any], *, kb: Any, fix: str | None = None) 
     table = port_table(report)
     if table:
         body.append(_section("*Ports*\n" + table))
-    findings = [f for f in (report.get("findings") or []) if isinstance(f, Mapping)][:10]
+    every = [f for f in (report.get("findings") or []) if isinstance(f, Mapping)][:10]
+    findings = [f for f in every if f.get("decisive", True)]
+    notes = [f for f in every if not f.get("decisive", True)]
+    if notes:
+        body.append(_section("*Worth knowing*\n" + "\n".join(f"• {_esc(str(f.get('detail') or ''))}" for f in notes)))
     if findings:
         meaning = []
         for f in findings:

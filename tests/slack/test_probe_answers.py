@@ -132,9 +132,10 @@ async def test_probe_button_in_a_thread_updates_the_progress_message_with_the_me
     assert "```\nport" in update.text
 
 
-async def test_bare_probe_command_shows_table_findings_and_the_fix_for_the_top_finding(
+async def test_bare_probe_of_a_healthy_server_shows_the_table_and_notes_but_no_fault(
     live: tuple[Harness, Any],
 ) -> None:
+    """AUTH only after STARTTLS is how a healthy submission port behaves: a note, not a cause with a fix."""
     h, _ = live
     status, ack = await h.command("probe 127.0.0.1:587")
     assert status == 200
@@ -143,9 +144,11 @@ async def test_bare_probe_command_shows_table_findings_and_the_fix_for_the_top_f
     [result] = h.fake.posts
     text = _section_texts(result.blocks)
     assert "```\nport" in text
+    assert "*Worth knowing*\n• port 587 offers AUTH" in text
+    assert "Nothing wrong seen from here" in text
     title = h.services.kb.causes["tls_mismatch"].title
-    assert f"*{title}*: port 587 offers AUTH" in text  # the finding, mapped to its cause title
-    assert f"*How to fix it: {title}*" in text
+    assert f"*{title}*" not in text
+    assert "How to fix it" not in text
 
 
 async def test_production_settings_refuse_loopback_and_never_connect(fake: FakeSlack) -> None:

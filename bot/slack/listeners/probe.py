@@ -117,8 +117,9 @@ async def probe_message(
         if d.is_smtp and d.top:
             return replies.answer(services, d, ref=ref, probe=outcome.report)
     fix = None
-    if report is not None and report.findings:
-        top = report.findings[0].cause
+    decisive = [f for f in report.findings if f.decisive] if report is not None else []
+    if decisive:
+        top = decisive[0].cause
         try:
             d = await replies.diagnose_soon(services, outcome.target, probe=report)
             fix = services.fix_text(d, services.kb, top, mrkdwn=True)
