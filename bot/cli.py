@@ -36,13 +36,16 @@ def _load(name: str) -> ModuleType:
     return importlib.import_module(PLUGGED_COMMANDS[name][0])
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The argparse tree; plugged commands add their own arguments."""
+def build_parser(chosen: str | None = None) -> argparse.ArgumentParser:
+    """The argparse tree. Only the chosen command's module is imported to add its arguments: `serve` should not
+    carry the probe CLI or the database migrations in memory just to list them in --help."""
     parser = argparse.ArgumentParser(prog="smtp-help", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.add_parser("run", help="the main job: Slack app with credentials, local console without")
     for name, (_module, help_text) in PLUGGED_COMMANDS.items():
         p = sub.add_parser(name, help=help_text)
+        if name != chosen:
+            continue
         try:
             _load(name).add_arguments(p)
         except ImportError:
@@ -50,10 +53,16 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _chosen(argv: Sequence[str]) -> str | None:
+    """The command named on the command line (the first word that is one), before argparse runs."""
+    return next((word for word in argv if word in PLUGGED_COMMANDS or word == "run"), None)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `smtp-help` console script."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    words = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(_chosen(words))
+    args = parser.parse_args(words)
     try:
         settings = Settings.from_env(os.environ)
         logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s",
@@ -64,6 +73,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             if command == "console":
                 print("No Slack credentials (SLACK_BOT_TOKEN / SLACK_CLIENT_ID) in the environment: "
                       "starting the local console.", file=sys.stderr)
+            parser = build_parser(command)
             args = parser.parse_args([command])
         if getattr(args, "unavailable", False):
             print(f"smtp-help: the {command!r} command is not available in this build", file=sys.stderr)

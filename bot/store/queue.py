@@ -54,7 +54,7 @@ async def run_probe_dict(settings: Settings, target: str, **kw: Any) -> dict[str
     kw.setdefault("allow_networks", settings.probe_allow_networks)
     kw.setdefault("timeout_s", settings.probe_timeout_s)
     report = await run_probe(target, **kw)
-    result: dict[str, Any] = report.to_dict() if hasattr(report, "to_dict") else dict(report)
+    result: dict[str, Any] = report.to_dict()
     return result
 
 
