@@ -20,48 +20,20 @@ import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bot.probe import run_probe
+from tests.services import start_postfix_lab as start_lab
+from tests.services import stop_postfix_lab as stop_lab
 
 SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "lab" / "postfix-lab.sh"
 MAPPING = {25: "plain", 465: "implicit", 587: "starttls", 2525: "slow"}
 SWAKS_MODE = {25: [], 465: ["--tlsc"], 587: ["--tls"], 2525: ["--tls"]}
 
 
-def start_lab(base: int) -> tuple[Path, dict[str, str]]:
-    directory = Path(tempfile.mkdtemp(prefix="smtp-help-bench-lab-"))
-    out = directory.with_suffix(".out")
-    with out.open("w") as fh, open(os.devnull) as devnull:
-        code = subprocess.run(
-            ["bash", str(SCRIPT), "start", str(directory), str(base)],
-            stdin=devnull,
-            stdout=fh,
-            stderr=subprocess.STDOUT,
-            timeout=60,
-            check=False,
-        ).returncode
-    text = out.read_text()
-    out.unlink()
-    if code != 0:
-        raise SystemExit(f"lab did not start:\n{text}")
-    return directory, dict(p.split("=", 1) for p in text.strip().splitlines()[-1].split())
-
-
-def stop_lab(directory: Path) -> None:
-    with open(os.devnull, "w") as devnull:
-        subprocess.run(
-            ["bash", str(SCRIPT), "stop", str(directory)],
-            stdout=devnull,
-            stderr=devnull,
-            timeout=60,
-            check=False,
-        )
-    shutil.rmtree(directory, ignore_errors=True)
 
 
 async def probe(ports: list[int], lab: dict[str, str]) -> float:

@@ -1,4 +1,5 @@
-"""Throw-away PostgreSQL and Redis servers on loopback, for integration tests and benchmarks.
+"""Throw-away PostgreSQL, Redis and Postfix (+ Dovecot SASL) servers on loopback, for integration tests and
+benchmarks.
 
     pg = start_postgres()            # initdb into a temp dir, pg_ctl start on 127.0.0.1:<free port>
     pg.url                           # postgresql://postgres@127.0.0.1:<port>/postgres
@@ -13,6 +14,10 @@
 PostgreSQL refuses to run as root, so when the tests run as root the server runs as the `postgres` user
 (`runuser`). `fast=True` (tests) turns fsync off; benchmarks pass `fast=False` for honest figures.
 `postgres_missing()` / `redis_missing()` return a reason string to skip on, or None.
+
+    directory, lab = start_postfix_lab(base)   # scripts/lab/postfix-lab.sh: services on ports base+…
+    lab["plain"], lab["ca"], lab["user"] …     # the script's last line, key=value pairs
+    stop_postfix_lab(directory)
 """
 
 from __future__ import annotations
@@ -33,9 +38,13 @@ __all__ = [
     "free_port",
     "postgres_missing",
     "redis_missing",
+    "start_postfix_lab",
     "start_postgres",
     "start_redis",
+    "stop_postfix_lab",
 ]
+
+LAB_SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "lab" / "postfix-lab.sh"
 
 START_TIMEOUT_S = 30.0
 
@@ -186,3 +195,28 @@ def start_redis() -> RedisServer:
     server = RedisServer(datadir=Path(tempfile.mkdtemp(prefix="smtp-help-redis-")), port=free_port())
     server.start()
     return server
+
+
+def start_postfix_lab(base: int) -> tuple[Path, dict[str, str]]:
+    """Start the Postfix + Dovecot lab on 127.0.0.1 ports from `base`; return its directory and the key=value
+    pairs it prints (ports, ca, user, password). Raises RuntimeError with the script's output if it fails."""
+    # Not under pytest's tmp dir: that one is 0700 and smtpd runs as the postfix user.
+    directory = Path(tempfile.mkdtemp(prefix="smtp-help-lab-"))
+    out = directory.with_suffix(".out")
+    with out.open("w") as fh, open(os.devnull) as devnull:
+        code = subprocess.run(["bash", str(LAB_SCRIPT), "start", str(directory), str(base)], stdin=devnull,
+                              stdout=fh, stderr=subprocess.STDOUT, timeout=60, check=False).returncode
+    text = out.read_text()
+    out.unlink()
+    if code != 0:
+        stop_postfix_lab(directory)
+        raise RuntimeError(f"postfix lab did not start: {text[-2000:]}")
+    return directory, dict(part.split("=", 1) for part in text.strip().splitlines()[-1].split())
+
+
+def stop_postfix_lab(directory: Path) -> None:
+    """Stop the lab's Postfix and Dovecot and remove its directory."""
+    with open(os.devnull, "w") as devnull:
+        subprocess.run(["bash", str(LAB_SCRIPT), "stop", str(directory)], stdout=devnull, stderr=devnull,
+                       timeout=60, check=False)
+    shutil.rmtree(directory, ignore_errors=True)

@@ -12,21 +12,18 @@ import ipaddress
 import os
 import shutil
 import socket
-import subprocess
-import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from bot.probe import ProbeReport, run_probe
+from tests.services import start_postfix_lab, stop_postfix_lab
 
 pytestmark = pytest.mark.integration
 
-SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "lab" / "postfix-lab.sh"
 
 
 @dataclass
@@ -58,23 +55,10 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
     if os.geteuid() != 0 or not shutil.which("postfix") or not shutil.which("dovecot"):
         pytest.skip("the Postfix lab needs root and the postfix + dovecot-core packages (make system)")
     base = 10000 + (os.getpid() % 30) * 700
-    # Not under pytest's tmp dir: that one is 0700 and smtpd runs as the postfix user.
-    directory = Path(tempfile.mkdtemp(prefix="smtp-help-lab-"))
-    result = directory.with_suffix(".out")
-    with result.open("w") as out, open(os.devnull) as devnull:
-        code = subprocess.run(
-            ["bash", str(SCRIPT), "start", str(directory), str(base)],
-            stdin=devnull,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            timeout=60,
-            check=False,
-        ).returncode
-    text = result.read_text()
-    if code != 0:
-        subprocess.run(["bash", str(SCRIPT), "stop", str(directory)], timeout=60, check=False)
-        pytest.fail(f"postfix lab did not start: {text[-2000:]}")
-    fields = dict(part.split("=", 1) for part in text.strip().splitlines()[-1].split())
+    try:
+        directory, fields = start_postfix_lab(base)
+    except RuntimeError as exc:
+        pytest.fail(str(exc))
     silent = socket.socket()
     silent.bind(("127.0.0.1", 0))
     silent.listen(16)  # never accept(): the kernel completes the handshake, nobody ever speaks
@@ -87,16 +71,7 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
     finally:
         for s in [silent, backlog, *fillers]:
             s.close()
-        with open(os.devnull, "w") as devnull:
-            subprocess.run(
-                ["bash", str(SCRIPT), "stop", str(directory)],
-                stdout=devnull,
-                stderr=devnull,
-                timeout=60,
-                check=False,
-            )
-        shutil.rmtree(directory, ignore_errors=True)
-        result.unlink(missing_ok=True)
+        stop_postfix_lab(directory)
 
 
 async def probe(lab: Lab, target: str, mapping: dict[int, str], **kw: Any) -> ProbeReport:
