@@ -61,7 +61,7 @@ _TLD_FILE = frozenset({"py", "php", "js", "ts", "java", "cs", "rb", "go", "json"
                        "vue", "jsx", "tsx", "md", "sh", "lock", "toml", "mjs", "cjs", "gradle", "properties",
                        # last labels of JavaMail/Spring property names (mail.smtp.starttls.enable), not TLDs
                        "enable", "required", "auth", "debug", "timeout", "connectiontimeout", "writetimeout",
-                       "trust", "protocols", "host", "port", "user", "password", "from", "fallback", "class"})
+                       "trust", "protocols", "host", "port", "user", "password", "from", "fallback"})
 # Only assignments (KEY=value, key: value, "key": "value"): prose such as "the user credentials were incorrect"
 # must not be read as a username.
 _USERNAME = _re(r"(?i)(?:\busername|\buser_?name|\buser\b|smtp_?user|mail_?username|email_host_user|"
@@ -69,6 +69,7 @@ _USERNAME = _re(r"(?i)(?:\busername|\buser_?name|\buser\b|smtp_?user|mail_?usern
 _SENDER = _re(r"(?i)(?:\bfrom|sender|mail_from_address|default_from_email|from_email|mail from:)\W{0,6}"
               r"[^@\s\"'<>]*@([a-z0-9.-]+\.[a-z]{2,24})")
 _ADDRESS_DOMAIN = _re(r"(?i)[a-z0-9._%+-]+@([a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,24})\b")
+_EMAIL = _re(r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,24}$")
 _SCHEME = _re(r"(?i)\b(smtps?|smtp\+starttls)://")
 _GREETING = _re(r"(?m)(?:^|[\s:>'\"])220[ -]" + _HOSTNAME + r"\b")
 _AUTH_SENT = _re(r"(?i)\bAUTH (?:LOGIN|PLAIN|CRAM-MD5|XOAUTH2|NTLM)\b|\b334 |\bVXNlcm5hbWU6|\bUGFzc3dvcmQ6|"
@@ -99,7 +100,7 @@ def username_form(value: str | None) -> str | None:
     if "aws_access_key_id" in value or (value.startswith(("AKIA", "ASIA")) and len(value) == 20):
         return "aws_key_id"
     if "@" in value:
-        return "full_address"
+        return "full_address" if _EMAIL.match(value) else "other"
     if value.startswith("[REDACTED:aws_access_key_id]"):
         return "aws_key_id"
     if value.startswith(("$", "%", "{", "[REDACTED", "<", "*")) or value.isdigit():
