@@ -203,7 +203,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from slack_bench import calls, free_port, pick_pastes, rss_mb, wait_http, wait_port
 
-    from tests.services import postgres_missing, redis_missing, start_postgres, start_redis
+    from tests.services import postgres_missing, redis_missing, start_postgres, start_redis, stop_processes
 
     missing = postgres_missing() or redis_missing()
     if missing:
@@ -319,13 +319,7 @@ def main(argv: list[str] | None = None) -> int:
         }
         results["rss_mb"] = {"before": rss_before, "after": [round(rss_mb(a.pid), 1) for a in apps]}
     finally:
-        for p in reversed(procs):
-            p.terminate()
-        for p in procs:
-            try:
-                p.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                p.kill()
+        stop_processes(procs)
         names = ["fake (no handler)", "serve0", "serve1", "worker"]
         results["exit_on_sigterm"] = {names[i]: p.returncode for i, p in enumerate(procs)}
         rd.destroy()

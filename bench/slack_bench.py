@@ -42,6 +42,8 @@ from slack_sdk.signature import SignatureVerifier
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from tests.services import stop_processes  # noqa: E402 - needs the repository root on sys.path
+
 __all__ = ["main"]
 
 SECRET = "bench-signing-secret-0123456789abcdef"  # noqa: S105 - a throw-away secret for loopback
@@ -402,13 +404,7 @@ def main(argv: list[str] | None = None) -> int:
         }
         results["rss_mb"] = round(rss_mb(app.pid), 1)
     finally:
-        for p in reversed(procs):
-            p.terminate()
-        for p in procs:
-            try:
-                p.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                p.kill()
+        stop_processes(procs)
         results_exit = procs[1].returncode if len(procs) > 1 else None
         shutil.rmtree(work, ignore_errors=True)
     results["app_exit_on_sigterm"] = results_exit

@@ -22,6 +22,7 @@ PostgreSQL refuses to run as root, so when the tests run as root the server runs
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import os
 import shutil
@@ -220,3 +221,32 @@ def stop_postfix_lab(directory: Path) -> None:
         subprocess.run(["bash", str(LAB_SCRIPT), "stop", str(directory)], stdout=devnull, stderr=devnull,
                        timeout=60, check=False)
     shutil.rmtree(directory, ignore_errors=True)
+
+
+def full_backlog_listener() -> tuple[socket.socket, list[socket.socket]]:
+    """A loopback listener whose accept queue is full (listen(0), never accepted, filled by pending connects):
+    the kernel drops further SYNs, so a client sees a connect time-out. Close the fillers and the listener after."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(0)
+    port = listener.getsockname()[1]
+    fillers = []
+    for _ in range(4):
+        filler = socket.socket()
+        filler.setblocking(False)
+        with contextlib.suppress(BlockingIOError):
+            filler.connect(("127.0.0.1", port))
+        fillers.append(filler)
+    time.sleep(0.05)
+    return listener, fillers
+
+
+def stop_processes(procs: list[subprocess.Popen[bytes]], *, timeout_s: float = 30.0) -> None:
+    """SIGTERM every process (last started first), wait for each, SIGKILL what does not exit in time."""
+    for proc in reversed(procs):
+        proc.terminate()
+    for proc in procs:
+        try:
+            proc.wait(timeout=timeout_s)
+        except subprocess.TimeoutExpired:
+            proc.kill()

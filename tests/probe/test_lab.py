@@ -7,12 +7,10 @@ time-out). Each test asserts the findings the diagnosis would receive.
 
 from __future__ import annotations
 
-import contextlib
 import ipaddress
 import os
 import shutil
 import socket
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -20,7 +18,7 @@ from typing import Any
 import pytest
 
 from bot.probe import ProbeReport, run_probe
-from tests.services import start_postfix_lab, stop_postfix_lab
+from tests.services import full_backlog_listener, start_postfix_lab, stop_postfix_lab
 
 pytestmark = pytest.mark.integration
 
@@ -32,22 +30,6 @@ class Lab:
     ca: str
     user: str
     password: str
-
-
-def _full_backlog() -> tuple[socket.socket, list[socket.socket]]:
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(0)
-    port = listener.getsockname()[1]
-    fillers = []
-    for _ in range(4):
-        f = socket.socket()
-        f.setblocking(False)
-        with contextlib.suppress(BlockingIOError):
-            f.connect(("127.0.0.1", port))
-        fillers.append(f)
-    time.sleep(0.05)
-    return listener, fillers
 
 
 @pytest.fixture(scope="session")
@@ -62,7 +44,7 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
     silent = socket.socket()
     silent.bind(("127.0.0.1", 0))
     silent.listen(16)  # never accept(): the kernel completes the handshake, nobody ever speaks
-    backlog, fillers = _full_backlog()
+    backlog, fillers = full_backlog_listener()
     ports = {k: int(v) for k, v in fields.items() if v.isdigit()}
     ports["silent"] = silent.getsockname()[1]
     ports["noaccept"] = backlog.getsockname()[1]

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import socket
 import time
 from typing import Any
@@ -13,6 +11,7 @@ import pytest
 from bot.errors import TargetNotAllowed
 from bot.probe import ProbeReport, run_probe
 from tests.probe.conftest import PASSWORD, USER, Certs, ServerFactory
+from tests.services import full_backlog_listener
 
 
 def causes(report: ProbeReport) -> set[str]:
@@ -146,18 +145,8 @@ async def test_refused_port(probe_kwargs: dict[str, Any]) -> None:
 
 async def test_connect_timeout_when_backlog_is_full(probe_kwargs: dict[str, Any]) -> None:
     """A listening socket with a full backlog drops SYNs: the client sees a connect time-out."""
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(0)
+    listener, fillers = full_backlog_listener()
     port = listener.getsockname()[1]
-    fillers = []
-    for _ in range(4):
-        f = socket.socket()
-        f.setblocking(False)
-        with contextlib.suppress(BlockingIOError):
-            f.connect(("127.0.0.1", port))
-        fillers.append(f)
-    await asyncio.sleep(0.05)
     try:
         report = await run_probe("127.0.0.1:2525", port_map={2525: port}, **probe_kwargs)
     finally:
