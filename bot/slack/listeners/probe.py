@@ -19,9 +19,11 @@ from bot.slack import replies
 from bot.slack.services import Services
 
 __all__ = [
+    "PROBES_PER_CHANNEL",
     "PROBES_PER_USER",
     "PROBES_PER_WORKSPACE",
     "ProbeOutcome",
+    "check_probe_limits",
     "diagnose_with_last_probe",
     "probe_message",
     "remember_probe",
@@ -31,6 +33,7 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 PROBES_PER_USER = (5, 600)  # security.md §4.3: 5 probes per user per 10 minutes
+PROBES_PER_CHANNEL = (20, 3600)  # 20 per channel per hour
 PROBES_PER_WORKSPACE = (100, 3600)  # and 100 per workspace per hour
 LAST_PROBE_TTL_S = 300  # the other buttons of a probed answer keep the probe's evidence this long (probe cache TTL)
 
@@ -44,21 +47,37 @@ class ProbeOutcome:
     refusal: str | None = None  # trusted mrkdwn, user text already escaped
 
 
+async def check_probe_limits(services: Services, *, team_id: str, user_id: str, channel: str) -> str | None:
+    """Count one probe against the user, channel and workspace limits; a one-line refusal when one is spent.
+
+    The limits are checked in this order, and each one passed counts the attempt (fixed windows in the store,
+    so every instance shares them).
+    A probe with no channel counts against the user and the workspace only.
+    """
+    store = services.store
+    if not await store.hit_rate_limit(
+        f"probe:user:{team_id}:{user_id}", limit=PROBES_PER_USER[0], window_s=PROBES_PER_USER[1]
+    ):
+        return f"You have run {PROBES_PER_USER[0]} probes in the last 10 minutes; try again in a few minutes."
+    if channel and not await store.hit_rate_limit(
+        f"probe:channel:{team_id}:{channel}", limit=PROBES_PER_CHANNEL[0], window_s=PROBES_PER_CHANNEL[1]
+    ):
+        return f"This channel has run {PROBES_PER_CHANNEL[0]} probes in the last hour; try again later."
+    if not await store.hit_rate_limit(
+        f"probe:team:{team_id}", limit=PROBES_PER_WORKSPACE[0], window_s=PROBES_PER_WORKSPACE[1]
+    ):
+        return "This workspace has used its probes for this hour; try again later."
+    return None
+
+
 async def run_live_probe(
     services: Services, *, team_id: str, user_id: str, channel: str, target: str
 ) -> ProbeOutcome:
     """Probe `target` within the rate limits; failures become a refusal line, never an exception."""
     store = services.store
-    if not await store.hit_rate_limit(
-        f"probe:user:{team_id}:{user_id}", limit=PROBES_PER_USER[0], window_s=PROBES_PER_USER[1]
-    ):
-        return ProbeOutcome(
-            target=target, refusal="You have run 5 probes in the last 10 minutes; try again in a few minutes."
-        )
-    if not await store.hit_rate_limit(
-        f"probe:team:{team_id}", limit=PROBES_PER_WORKSPACE[0], window_s=PROBES_PER_WORKSPACE[1]
-    ):
-        return ProbeOutcome(target=target, refusal="This workspace has used its probes for this hour; try again later.")
+    refusal = await check_probe_limits(services, team_id=team_id, user_id=user_id, channel=channel)
+    if refusal is not None:
+        return ProbeOutcome(target=target, refusal=refusal)
     safe = escape_mrkdwn(target)
     try:
         report = await services.probe.run(target, **services.probe_options)
