@@ -29,7 +29,8 @@ per-port table, and what the job queue carries; `ProbeReport.from_dict()` reads 
           "wrong_mode": null | "plaintext_on_implicit" | "tls_on_starttls_port",
           "stage": null | "connect"|"tls"|"greeting"|"ehlo"|"starttls"|"auth",  # where it stopped
           "error": str|null,                    # short, control characters stripped
-          "auth": null | {"ok": bool, "code": int|null, "text": str}   # only with out-of-band credentials
+          "auth": null | {"ok": bool, "code": int|null, "text": str,   # only with out-of-band credentials
+                          "mechanism": "PLAIN"|"LOGIN"|null}             # null: AUTH was not attempted
       }],
       "status_feed": null | {"provider": str, "page": str|null, "ok": bool, "incident": bool,
                              "titles": [str], "error": str|null},
@@ -130,15 +131,18 @@ class AuthResult:
     ok: bool
     code: int | None = None
     text: str = ""
+    mechanism: str | None = None  # the one mechanism tried; None when AUTH was not attempted
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict."""
-        return {"ok": self.ok, "code": self.code, "text": self.text}
+        return {"ok": self.ok, "code": self.code, "text": self.text, "mechanism": self.mechanism}
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> AuthResult:
         """Inverse of to_dict()."""
-        return cls(ok=bool(d.get("ok")), code=_opt(d, "code"), text=d.get("text", ""))
+        return cls(
+            ok=bool(d.get("ok")), code=_opt(d, "code"), text=d.get("text", ""), mechanism=_opt(d, "mechanism")
+        )
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -301,9 +301,9 @@ async def _auth(acc: _Acc, smtp: aiosmtplib.SMTP, credentials: tuple[str, str]) 
     # which doubles the failed logins a provider counts towards a lock-out.
     offered = {m.upper() for m in smtp.server_auth_methods}
     if "PLAIN" in offered:
-        attempt = smtp.auth_plain
+        mechanism, attempt = "PLAIN", smtp.auth_plain
     elif "LOGIN" in offered:
-        attempt = smtp.auth_login
+        mechanism, attempt = "LOGIN", smtp.auth_login
     else:
         acc.auth = AuthResult(
             ok=False, text=f"not attempted: no PLAIN or LOGIN ({' '.join(sorted(offered))})"
@@ -312,13 +312,15 @@ async def _auth(acc: _Acc, smtp: aiosmtplib.SMTP, credentials: tuple[str, str]) 
         return
     try:
         response = await attempt(user, password)
-        acc.auth = AuthResult(ok=True, code=response.code, text=clean_text(response.message, 200))
+        acc.auth = AuthResult(
+            ok=True, code=response.code, text=clean_text(response.message, 200), mechanism=mechanism
+        )
     except SMTPAuthenticationError as exc:
-        acc.auth = AuthResult(ok=False, code=exc.code, text=clean_text(exc.message, 200))
+        acc.auth = AuthResult(ok=False, code=exc.code, text=clean_text(exc.message, 200), mechanism=mechanism)
     except SMTPResponseException as exc:
-        acc.auth = AuthResult(ok=False, code=exc.code, text=clean_text(exc.message, 200))
+        acc.auth = AuthResult(ok=False, code=exc.code, text=clean_text(exc.message, 200), mechanism=mechanism)
     except SMTPException as exc:
-        acc.auth = AuthResult(ok=False, text=clean_text(str(exc), 200))
+        acc.auth = AuthResult(ok=False, text=clean_text(str(exc), 200), mechanism=mechanism)
     acc.stage = None
 
 
