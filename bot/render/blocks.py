@@ -18,6 +18,7 @@ from bot.model import CauseMatch, Diagnosis
 from bot.render.escape import escape_mrkdwn, strip_controls
 
 __all__ = [
+    "ACTION_AUTH_CHECK",
     "ACTION_FIXED",
     "ACTION_NOT_FIXED",
     "ACTION_OTHER",
@@ -63,6 +64,7 @@ MAX_EVIDENCE_LINES = 8
 MAX_LINE = 300  # one echoed evidence / server line
 
 ACTION_PROBE = "smtp_help_probe"
+ACTION_AUTH_CHECK = "smtp_help_auth_check"  # "Test login": opens the private credential modal
 ACTION_SHARE = "smtp_help_share"
 ACTION_OTHER = "smtp_help_other_causes"
 ACTION_FIXED = "smtp_help_fixed"
@@ -362,6 +364,7 @@ def _diagnosis_actions(
     buttons = []
     if probe_target:
         buttons.append(_button("Run live probe", ACTION_PROBE, _value(r=ref, t=probe_target[:255])))
+        buttons.append(_button("Test login", ACTION_AUTH_CHECK, _value(t=probe_target[:255])))
     if share:
         buttons.append(_button("Share in channel", ACTION_SHARE, _value(r=ref, c=match.id, th=share_thread)))
     if len(d.causes) > 1:
@@ -546,6 +549,8 @@ HELP_TEXT = (
     "• `/smtp-help <paste>` — diagnose a pasted error or settings (only you see the answer)\n"
     "• `/smtp-help` — open a box to paste a long log into\n"
     "• `/smtp-help probe smtp.example.com:587` — check a server live (connect, TLS, AUTH offered)\n"
+    "• `/smtp-help probe smtp.example.com:587 --auth` — test a login privately: one AUTH over TLS, "
+    "the password is never stored\n"
     "• `/smtp-help provider gmail` — a provider's SMTP settings\n"
     "• `/smtp-help channel on|off` — answer pastes in this channel by myself, or not\n"
     "• In a thread: mention me to diagnose the whole thread, or use the message shortcut "

@@ -48,7 +48,7 @@ _HOST = re.compile(r"^(?:smtps?://)?[A-Za-z0-9.-]+(?::\d{1,5})?/?$")
 
 @dataclass(frozen=True)
 class Command:
-    """What `/smtp-help <text>` asks for: kind is diagnose | help | probe | provider | channel | modal."""
+    """What `/smtp-help <text>` asks for: kind is diagnose | help | probe | login | provider | channel | modal."""
 
     kind: str
     arg: str = ""
@@ -65,6 +65,8 @@ def parse_command(text: str) -> Command:
         return Command("help")
     if len(words) == 2 and head == "probe" and _HOST.match(words[1]):
         return Command("probe", words[1])
+    if len(words) == 3 and head == "probe" and words[2].lower() == "--auth" and _HOST.match(words[1]):
+        return Command("login", words[1])
     if len(words) == 2 and head == "provider" and re.fullmatch(r"[A-Za-z0-9_.-]{1,64}", words[1]):
         return Command("provider", words[1].lower())
     if len(words) == 2 and head == "channel" and words[1].lower() in {"on", "off"}:

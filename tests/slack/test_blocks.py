@@ -45,7 +45,7 @@ def test_a_normal_answer_has_cause_confidence_evidence_fix_and_buttons() -> None
     assert "high confidence (90%)" in dumped
     assert "1. one" in dumped
     assert blocks[-1]["type"] == "actions"
-    assert len(blocks[-1]["elements"]) == 5
+    assert len(blocks[-1]["elements"]) == 6  # probe, test login, share, other causes, fixed, didn't help
 
 
 def test_huge_inputs_are_cut_within_every_limit_and_buttons_survive() -> None:

@@ -118,6 +118,7 @@ async def test_command_paste_gets_a_private_diagnosis_with_buttons(harness: Harn
     assert "Fix step one for bad_credentials" in answer.text
     assert set(answer.action_values()) == {
         bk.ACTION_PROBE,
+        bk.ACTION_AUTH_CHECK,
         bk.ACTION_SHARE,
         bk.ACTION_OTHER,
         bk.ACTION_FIXED,

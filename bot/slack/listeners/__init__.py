@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from slack_bolt.async_app import AsyncApp
 
-from bot.slack.listeners import actions, commands, events, messages, shortcuts, views
+from bot.slack.listeners import actions, commands, events, login, messages, shortcuts, views
 from bot.slack.services import Services
 
 __all__ = ["register_all"]
@@ -12,5 +12,5 @@ __all__ = ["register_all"]
 
 def register_all(app: AsyncApp, services: Services) -> None:
     """Register every feature's listeners on `app`."""
-    for module in (commands, messages, events, actions, shortcuts, views):
+    for module in (commands, messages, events, actions, shortcuts, views, login):
         module.register(app, services)

@@ -1,4 +1,4 @@
-"""Buttons on a diagnosis: run live probe, share in channel, other causes, show a cause's fix, feedback.
+"""Buttons on a diagnosis: run live probe, test login, share in channel, other causes, show a cause's fix, feedback.
 
 Every button acks at once; its value is a reference to the redacted paste kept in the store
 (bot.slack.replies).
@@ -19,6 +19,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.render import blocks as bk
 from bot.render.escape import escape_mrkdwn
 from bot.slack import replies
+from bot.slack.listeners.login import open_login_modal
 from bot.slack.listeners.probe import diagnose_with_last_probe, probe_message, remember_probe, run_live_probe
 from bot.slack.services import Services
 from bot.slack.triage import decode_value
@@ -74,6 +75,7 @@ class _Click:
     ephemeral: bool
     message_ts: str | None
     thread_ts: str | None
+    trigger_id: str = ""  # for views.open (Test login), valid for 3 s
 
     @classmethod
     def of(cls, body: Mapping[str, Any], action: Mapping[str, Any]) -> _Click:
@@ -88,6 +90,7 @@ class _Click:
             ephemeral=bool(container.get("is_ephemeral")) or not message,
             message_ts=message.get("ts") or container.get("message_ts"),
             thread_ts=message.get("thread_ts") or message.get("ts"),
+            trigger_id=str(body.get("trigger_id") or ""),
         )
 
 
@@ -217,6 +220,12 @@ async def _probe(services: Services, client: AsyncWebClient, click: _Click) -> N
     await client.chat_update(channel=click.channel, ts=str(posted["ts"]), **message)
 
 
+async def _login(services: Services, client: AsyncWebClient, click: _Click) -> None:
+    target = click.value.get("t", "")
+    if target and click.trigger_id:
+        await open_login_modal(services, client, trigger_id=click.trigger_id, target=target, channel=click.channel)
+
+
 _HANDLERS = {
     bk.ACTION_SHARE: _share,
     bk.ACTION_OTHER: _other,
@@ -224,4 +233,5 @@ _HANDLERS = {
     bk.ACTION_FIXED: _fixed,
     bk.ACTION_NOT_FIXED: _not_fixed,
     bk.ACTION_PROBE: _probe,
+    bk.ACTION_AUTH_CHECK: _login,
 }

@@ -1,6 +1,7 @@
 """`/smtp-help`: ack at once, then diagnose (or probe) in the background and answer privately.
 
-Sub-commands: `help`, `probe host[:port]`, `provider <id>`, `channel on|off`; no text opens a paste modal;
+Sub-commands: `help`, `probe host[:port]` (`--auth`: the private login test's modal), `provider <id>`,
+`channel on|off`; no text opens a paste modal;
 anything else is a paste.
 """
 
@@ -16,6 +17,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.render import blocks as bk
 from bot.render.escape import escape_mrkdwn
 from bot.slack import replies
+from bot.slack.listeners.login import open_login_modal
 from bot.slack.listeners.probe import probe_message, run_live_probe
 from bot.slack.services import Services
 from bot.slack.triage import Command, parse_command
@@ -60,6 +62,14 @@ async def handle_command(
         services.background.spawn(
             client.views_open(
                 trigger_id=command["trigger_id"], view=bk.paste_modal(channel_id=channel or None)
+            ),
+            name="views_open",
+        )
+    elif cmd.kind == "login":
+        await ack()
+        services.background.spawn(
+            open_login_modal(
+                services, client, trigger_id=str(command.get("trigger_id") or ""), target=cmd.arg, channel=channel
             ),
             name="views_open",
         )

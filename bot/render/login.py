@@ -1,0 +1,160 @@
+"""Block Kit for the private login test ("Test login", `/smtp-help probe host --auth`): pure builders, no I/O.
+
+The modal asks for a username and a password and says what happens to them; the verdict says whether the one
+AUTH was accepted, with which mechanism, and what the server answered. The password never reaches this module:
+the verdict takes the report and the username only. Server text is escaped and capped like every probe line.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from bot.render.escape import escape_mrkdwn, strip_controls
+
+__all__ = [
+    "LOGIN_MODAL_CALLBACK",
+    "LOGIN_PASSWORD_ACTION",
+    "LOGIN_PASSWORD_BLOCK",
+    "LOGIN_USER_ACTION",
+    "LOGIN_USER_BLOCK",
+    "PASSWORD_MAX",
+    "USERNAME_MAX",
+    "login_fallback",
+    "login_header",
+    "login_modal",
+    "login_verdict",
+]
+
+LOGIN_MODAL_CALLBACK = "smtp_help_login_modal"
+LOGIN_USER_BLOCK = "login_user"
+LOGIN_USER_ACTION = "username"
+LOGIN_PASSWORD_BLOCK = "login_password"  # noqa: S105  (a block id, not a secret)
+LOGIN_PASSWORD_ACTION = "password"  # noqa: S105  (an action id, not a secret)
+USERNAME_MAX = 320  # an address at most (RFC 5321 path limits)
+PASSWORD_MAX = 256
+_LINE = 300  # one echoed server reply
+
+
+def _plain(text: str, limit: int) -> dict[str, Any]:
+    return {"type": "plain_text", "text": strip_controls(text)[:limit] or " ", "emoji": True}
+
+
+def _mrkdwn(text: str) -> dict[str, Any]:
+    return {"type": "mrkdwn", "text": text, "verbatim": True}
+
+
+def _code(text: str, limit: int = _LINE) -> str:
+    """Untrusted text as inline code: controls stripped, capped, backticks neutralised, &<> escaped."""
+    clean = strip_controls(str(text)).replace("\n", " ").replace("`", "'")
+    if len(clean) > limit:
+        clean = clean[: limit - 1] + "…"
+    return f"`{escape_mrkdwn(clean)}`"
+
+
+def login_modal(*, target: str, port: int | None, channel_id: str | None, checks_left: int) -> dict[str, Any]:
+    """The private modal that asks for the credentials; private_metadata keeps the target and the channel.
+
+    `port` is where the one AUTH will be tried (None when the target cannot be read yet: the submission then
+    answers with the reason). `checks_left` is the per-user allowance shown in the modal.
+    """
+    where = f"{_code(target, 255)} port {port}" if port else _code(target, 255)
+    text = (
+        f"smtp-help connects to {where}, starts TLS and tries *one* AUTH with these credentials, then QUITs. "
+        "No mail is sent.\n"
+        ":lock: The password is used once, for that one AUTH over TLS, and is never stored, logged or shown. "
+        "Only you see the result."
+    )
+    note = (
+        f"Failed logins count towards your provider's lock-out, so you can test {checks_left} times in "
+        "10 minutes. Prefer an app password or a test account over your main password."
+    )
+    return {
+        "type": "modal",
+        "callback_id": LOGIN_MODAL_CALLBACK,
+        "private_metadata": json.dumps({"t": target[:255], "c": channel_id or ""}, separators=(",", ":")),
+        "title": _plain("Test SMTP login", 24),
+        "submit": _plain("Test login", 24),
+        "close": _plain("Cancel", 24),
+        "clear_on_close": True,
+        "notify_on_close": False,
+        "blocks": [
+            {"type": "section", "text": _mrkdwn(text)},
+            {
+                "type": "input",
+                "block_id": LOGIN_USER_BLOCK,
+                "label": _plain("SMTP username", 2000),
+                "element": {
+                    "type": "plain_text_input",
+                    "action_id": LOGIN_USER_ACTION,
+                    "max_length": USERNAME_MAX,
+                    "placeholder": _plain("you@example.com, or apikey for SendGrid", 150),
+                },
+            },
+            {
+                "type": "input",
+                "block_id": LOGIN_PASSWORD_BLOCK,
+                "label": _plain("SMTP password (used once, never stored)", 2000),
+                "element": {
+                    "type": "plain_text_input",
+                    "action_id": LOGIN_PASSWORD_ACTION,
+                    "max_length": PASSWORD_MAX,
+                },
+            },
+            {"type": "context", "elements": [_mrkdwn(note)]},
+        ],
+    }
+
+
+def login_header(report: Mapping[str, Any]) -> dict[str, Any]:
+    """ "Login test: host" (plain text, so nothing in the host name is read as markup)."""
+    return {"type": "header", "text": _plain(f"Login test: {report.get('host') or '?'}", 150)}
+
+
+def _auth_port(report: Mapping[str, Any]) -> Mapping[str, Any] | None:
+    ports = [p for p in report.get("ports") or [] if isinstance(p, Mapping)]
+    return next((p for p in ports if isinstance(p.get("auth"), Mapping)), ports[0] if ports else None)
+
+
+def login_verdict(report: Mapping[str, Any], *, username: str) -> dict[str, Any]:
+    """The section that leads the answer: accepted / refused / not tried, the mechanism and the server's reply."""
+    user = _code(username, 120)
+    port = _auth_port(report)
+    if port is None:
+        return {"type": "section", "text": _mrkdwn(":warning: *Login not tried*: no port could be probed.")}
+    number = port.get("port", "?")
+    auth = port.get("auth")
+    if not isinstance(auth, Mapping):
+        why = port.get("error") or port.get("status") or "the connection did not get that far"
+        text = f":warning: *Login not tried* on port {number}: the probe stopped before AUTH ({_code(str(why))})."
+        return {"type": "section", "text": _mrkdwn(text)}
+    mechanism = auth.get("mechanism")
+    code = auth.get("code")
+    reply = " ".join(str(v) for v in (code, auth.get("text")) if v not in (None, ""))
+    if not mechanism:  # not attempted: no TLS, no AUTH offered, no PLAIN/LOGIN
+        text = f":warning: *Login not tried* on port {number}: {_code(str(auth.get('text') or 'not attempted'))}."
+    elif auth.get("ok"):
+        text = (
+            f":white_check_mark: *Login accepted* for {user} on port {number} with AUTH "
+            f"{escape_mrkdwn(str(mechanism))}" + (f" — the server said {_code(reply)}." if reply else ".")
+        )
+    else:
+        text = (
+            f":x: *Login refused* for {user} on port {number} with AUTH {escape_mrkdwn(str(mechanism))}"
+            + (f" — the server said {_code(reply)}." if reply else ".")
+        )
+    return {"type": "section", "text": _mrkdwn(text)}
+
+
+def login_fallback(report: Mapping[str, Any] | None, *, target: str) -> str:
+    """The message's `text` (notification line), escaped."""
+    port = _auth_port(report) if report is not None else None
+    auth = port.get("auth") if port is not None else None
+    if not isinstance(auth, Mapping) or not auth.get("mechanism"):
+        outcome = "not tried"
+    elif auth.get("ok"):
+        outcome = "login accepted"
+    else:
+        outcome = f"login refused ({auth.get('code') or 'no code'})"
+    return escape_mrkdwn(f"smtp-help login test of {strip_controls(target)[:255]}: {outcome}")
