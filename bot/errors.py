@@ -4,7 +4,7 @@
     ├── KnowledgeBaseError(SmtpHelpError, ValueError)   a knowledge file is malformed (.path, .field)
     ├── ConfigError(SmtpHelpError, ValueError)          the environment is missing or contradicts a setting
     ├── InputError(SmtpHelpError, ValueError)           user input cannot be read (bad target, bad JSON line)
-    ├── ProbeError(SmtpHelpError)                       the probe could not run at all (not a failed port: that is a result)
+    ├── ProbeError(SmtpHelpError)                       the probe could not run at all (a failed port is a result)
     │   ├── TargetNotAllowed(ProbeError, PermissionError)  SSRF guard refused the host, port or address
     │   └── ProbeTimeout(ProbeError, TimeoutError)         the whole-probe budget ran out
     └── StoreError(SmtpHelpError)                       state storage is unreachable or refused a write

@@ -594,13 +594,21 @@ def provider_blocks(provider: Any) -> list[Block]:
     return fit(body)
 
 
-def home_view(kb: Any, counts: Mapping[str, int]) -> dict[str, Any]:
-    """The App Home tab: how to use the bot, what it knows, this workspace's counts."""
+def home_view(kb: Any, counts: Mapping[str, int], *, feedback: Any = None) -> dict[str, Any]:
+    """The App Home tab: how to use the bot, what it knows, this workspace's counts, and per cause how often it
+    was suggested and marked helpful or not (`feedback`: a bot.store FeedbackReport), so the team sees which
+    knowledge entries need work."""
     causes = sorted(getattr(kb, "causes", {}).values(), key=lambda c: str(getattr(c, "title", "")))
     providers = sorted(getattr(kb, "providers", {}).values(), key=lambda p: str(getattr(p, "name", "")))
     blocks: list[Block] = [_header("smtp-help"), _section(HELP_TEXT), _divider()]
     figures = " · ".join(f"{escape_mrkdwn(k.replace('_', ' '))}: *{int(v)}*" for k, v in counts.items())
     blocks.append(_section("*This workspace*\n" + (figures or "nothing yet")))
+    rows = [c for c in getattr(feedback, "causes", ()) if c.suggested or c.helpful or c.not_helpful][:12]
+    if rows:
+        lines = [f"• *{_esc(_title(kb, c.cause_id), 100)}*: suggested {int(c.suggested)}, "
+                 f"helped {int(c.helpful)}, didn't help {int(c.not_helpful)}" for c in rows]
+        blocks.append(_section("*Feedback by cause* (most \"Didn't help\" first; `smtp-help feedback` lists the "
+                               "pastes)\n" + "\n".join(lines)))
     if causes:
         lines = [
             f"• *{_esc(str(c.title), 100)}* — {_esc(str(getattr(c, 'summary', '')), 160)}" for c in causes

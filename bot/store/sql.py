@@ -146,7 +146,8 @@ class SqlStore:
         url = async_url(database_url)
         if url.get_backend_name() == "sqlite":
             assert url.database is not None
-            Path(url.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+            # Once at start-up, before any event is served: a blocking mkdir here costs nothing.
+            Path(url.database).expanduser().parent.mkdir(parents=True, exist_ok=True)  # noqa: ASYNC240
             engine = create_async_engine(url, connect_args={"timeout": 15})
             event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         else:

@@ -510,6 +510,20 @@ async def test_app_home_is_published(harness: Harness) -> None:
     assert "Gmail" in publish.text
 
 
+async def test_app_home_shows_feedback_by_cause_for_this_workspace(harness: Harness) -> None:
+    """Issue 5: App Home shows per cause how often it was suggested, helped and didn't."""
+    store = harness.services.store
+    team = payload("app_home_opened.json").get("team_id") or ""
+    await store.record_diagnosis(team_id=team, channel="C1", cause_id="bad_credentials", source="command")
+    await store.record_feedback(team_id=team, channel="C1", user="U1", cause_id="bad_credentials", helpful=False,
+                                paste="535 5.7.8 Username and Password not accepted")
+    await harness.event(payload("app_home_opened.json"))
+    await harness.settle()
+    [publish] = harness.fake.of("views.publish")
+    assert "Feedback by cause" in publish.text
+    assert "Wrong username or password*: suggested 1, helped 0, didn't help 1" in publish.text
+
+
 async def test_a_failing_fix_template_still_gets_the_diagnosis_out(harness: Harness) -> None:
     def broken(*_a: Any, **_kw: Any) -> str:
         raise RuntimeError("template bug")

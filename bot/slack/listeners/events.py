@@ -10,6 +10,7 @@ from slack_bolt.async_app import AsyncApp, AsyncBoltContext
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.errors import StoreError
 from bot.render import blocks as bk
 from bot.slack import replies
 from bot.slack.services import Services
@@ -52,7 +53,11 @@ async def handle_app_home_opened(
 
 async def _publish_home(services: Services, client: AsyncWebClient, *, team_id: str, user: str) -> None:
     counts = await services.store.counts(team_id)
-    await client.views_publish(user_id=user, view=bk.home_view(services.kb, counts))
+    try:
+        feedback = await services.store.feedback_report(team_id)
+    except StoreError:  # the database is down: Home still shows usage and what the bot knows
+        feedback = None
+    await client.views_publish(user_id=user, view=bk.home_view(services.kb, counts, feedback=feedback))
 
 
 async def handle_app_mention(
