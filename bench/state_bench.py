@@ -74,8 +74,8 @@ async def _instance(instance: int, db: str, redis: str, rate: float, total: int,
             claimed.append(n)
 
     tasks = []
-    while time.time() < start_at:
-        await asyncio.sleep(0.001)
+    # Both processes start their open-loop schedule at the same wall-clock instant (start_at), so sleep once.
+    await asyncio.sleep(max(0.0, start_at - time.time()))
     for n in events:
         due = start_at + n / rate
         delay = due - time.time()

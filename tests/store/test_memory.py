@@ -39,7 +39,9 @@ async def test_thread_context_expires_after_retention() -> None:
     store = MemoryStore(thread_retention_s=100, clock=clock)
     await store.put_thread(ThreadContext(team_id="T", channel="C", thread_ts="1.2", text="535", last_causes=("a",)))
     got = await store.get_thread("T", "C", "1.2")
-    assert got is not None and got.last_causes == ("a",) and got.updated_at == clock.now
+    assert got is not None
+    assert got.last_causes == ("a",)
+    assert got.updated_at == clock.now
     clock.now += 101
     assert await store.get_thread("T", "C", "1.2") is None
 
@@ -52,7 +54,8 @@ async def test_feedback_paste_is_scrubbed_and_reported() -> None:
     report = await store.feedback_report("T")
     (cause,) = report.causes
     assert (cause.suggested, cause.helpful, cause.not_helpful) == (1, 0, 1)
-    assert "hunter2" not in cause.pastes[0] and "535 5.7.8" in cause.pastes[0]
+    assert "hunter2" not in cause.pastes[0]
+    assert "535 5.7.8" in cause.pastes[0]
     assert await store.counts("T") == {"diagnoses": 1, "probes": 0, "helpful": 0, "not_helpful": 1}
 
 

@@ -93,7 +93,8 @@ def test_feedback_command_prints_per_cause_figures_and_unhelpful_pastes(tmp_path
     out = io.StringIO()
     assert command.run(parser.parse_args([]), settings, out=out) == 0
     text = out.getvalue()
-    assert "auth.app_password" in text and "didn't help: 535 5.7.8 rejected" in text
+    assert "auth.app_password" in text
+    assert "didn't help: 535 5.7.8 rejected" in text
     assert "hunter2" not in text
     out = io.StringIO()
     assert command.run(parser.parse_args(["--json", "--team", "T1"]), settings, out=out) == 0

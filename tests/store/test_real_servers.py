@@ -67,7 +67,9 @@ async def test_restart_mid_thread_keeps_its_context(pg_url: str, redis_url: str)
     second = await open_store(settings)
     try:
         got = await second.get_thread("T1", "C1", "1.1")
-        assert got is not None and got.last_causes == ("auth.app_password",) and got.reply_ts == "1.2"
+        assert got is not None
+        assert got.last_causes == ("auth.app_password",)
+        assert got.reply_ts == "1.2"
     finally:
         await second.close()
 
@@ -111,7 +113,8 @@ async def test_database_outage_degrades_then_recovers_with_data_intact(
         await asyncio.sleep(0.3)
         got = await store.get_thread("T1", "C1", "1.1")
         assert not store.is_degraded()
-        assert got is not None and got.text == "before"
+        assert got is not None
+        assert got.text == "before"
         report = await store.feedback_report("T1")
         (cause,) = report.causes
         assert (cause.suggested, cause.not_helpful, cause.pastes) == (1, 1, ("before outage",))
@@ -130,7 +133,8 @@ async def test_store_opens_degraded_when_database_is_down_at_start(
         store = await open_store(Settings(database_url=own_postgres.url), retry_s=0.2)
     try:
         assert store.is_degraded()
-        assert await store.claim_event("Ev1") and not await store.claim_event("Ev1")  # in-process fallback
+        assert await store.claim_event("Ev1")
+        assert not await store.claim_event("Ev1")
         assert len([r for r in caplog.records if r.levelno >= logging.ERROR]) == 1
         own_postgres.start()
         await asyncio.sleep(0.3)
@@ -225,7 +229,8 @@ async def test_no_secret_reaches_the_sqlite_file(tmp_path: Path) -> None:
         conn.execute("PRAGMA wal_checkpoint(FULL)")
         dump = "\n".join(str(row) for table in ("feedback", "threads")
                          for row in conn.execute(f"select * from {table}").fetchall())  # noqa: S608
-    assert "535 5.7.8" in dump and SECRET not in dump
+    assert "535 5.7.8" in dump
+    assert SECRET not in dump
     assert SECRET.encode() not in db.read_bytes()
 
 

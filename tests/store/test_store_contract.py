@@ -55,7 +55,9 @@ async def test_thread_context_round_trips_and_is_replaced(store: Store) -> None:
     await store.put_thread(ThreadContext(team_id="T1", channel="C1", thread_ts="111.222", text="535 5.7.8\n587",
                                          last_causes=("tls.mismatch",), reply_ts="111.333"))
     got = await store.get_thread("T1", "C1", "111.222")
-    assert got is not None and got.last_causes == ("tls.mismatch",) and got.text.endswith("587")
+    assert got is not None
+    assert got.last_causes == ("tls.mismatch",)
+    assert got.text.endswith("587")
 
 
 async def test_feedback_report_counts_per_cause_and_keeps_unhelpful_pastes(store: Store) -> None:
