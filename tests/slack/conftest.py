@@ -159,6 +159,30 @@ async def serve(fake: FakeSlack, services: Services, http: aiohttp.ClientSession
         await runner.cleanup()
 
 
+def real_engine() -> tuple[Any, Any, Any]:
+    """The real knowledge base, diagnose and fix_text (imported here so the fake-engine tests stay light)."""
+    from bot.diagnose import diagnose
+    from bot.kb import load_knowledge_base
+    from bot.render.fix import fix_text
+
+    return load_knowledge_base(), diagnose, fix_text
+
+
+@contextlib.asynccontextmanager
+async def live_harness(fake: FakeSlack, *, runner: Any, probe_options: dict[str, Any],
+                       **settings_kw: Any) -> AsyncIterator[Harness]:
+    """The real app with the real engine and a real probe runner (`runner(settings, store)`); the probe reaches
+    loopback test servers only through `probe_options`, set here in code, never from input."""
+    kb, diagnose, fix_text = real_engine()
+    settings = make_settings(fake, **settings_kw)
+    store = MemoryStore()
+    async with aiohttp.ClientSession() as http:
+        services = Services(settings=settings, kb=kb, store=store, probe=runner(settings, store),
+                            probe_options=probe_options, diagnose=diagnose, fix_text=fix_text, http=http)
+        async with serve(fake, services, http) as h:
+            yield h
+
+
 @pytest.fixture
 async def harness(fake: FakeSlack, settings_kw: dict[str, Any]) -> AsyncIterator[Harness]:
     async with aiohttp.ClientSession() as http:

@@ -16,15 +16,13 @@ import time
 from collections.abc import AsyncIterator
 from typing import Any
 
-import aiohttp
 import pytest
 
 from bot.render import blocks as bk
 from bot.render import login as lg
-from bot.slack.services import Services
-from bot.store import ArqProbeRunner, MemoryStore
+from bot.store import ArqProbeRunner
 from tests.probe.conftest import PASSWORD, USER, Certs, ServerFactory, certs, smtp_server  # noqa: F401  (fixtures)
-from tests.slack.conftest import FakeProbe, Harness, make_settings, payload, serve
+from tests.slack.conftest import FakeProbe, Harness, live_harness, payload
 from tests.slack.fake_slack import FakeSlack
 from tests.slack.test_http_app import click
 
@@ -48,38 +46,13 @@ class QueueRunner(ArqProbeRunner):
         raise AssertionError("a probe went through the arq queue")
 
 
-def _engine() -> tuple[Any, Any, Any]:
-    try:
-        from bot.diagnose import diagnose
-        from bot.kb import load_knowledge_base
-        from bot.render.fix import fix_text
-
-        return load_knowledge_base(), diagnose, fix_text
-    except Exception as exc:  # the engine is developed alongside; pin the Slack side only when it loads
-        pytest.skip(f"knowledge base / engine not loadable here: {exc}")
-
-
 @pytest.fixture
 async def live(fake: FakeSlack, smtp_server: ServerFactory, certs: Certs) -> AsyncIterator[Harness]:  # noqa: F811
-    kb, diagnose, fix_text = _engine()
     port = await smtp_server("plain")
-    settings = make_settings(
-        fake, probe_allow_networks=LOOPBACK, probe_timeout_s=5.0, redis_url="redis://127.0.0.1:9/0"
-    )
-    store = MemoryStore()
-    async with aiohttp.ClientSession() as http:
-        services = Services(
-            settings=settings,
-            kb=kb,
-            store=store,
-            probe=QueueRunner(settings, store),
-            probe_options={"port_map": {587: port}, "ca_file": certs.ca_file},
-            diagnose=diagnose,
-            fix_text=fix_text,
-            http=http,
-        )
-        async with serve(fake, services, http) as h:
-            yield h
+    async with live_harness(fake, runner=QueueRunner, probe_allow_networks=LOOPBACK, probe_timeout_s=5.0,
+                            redis_url="redis://127.0.0.1:9/0",
+                            probe_options={"port_map": {587: port}, "ca_file": certs.ca_file}) as h:
+        yield h
 
 
 def submission(username: str, password: str, *, target: str = TARGET, channel: str = CHANNEL) -> dict[str, Any]:

@@ -20,7 +20,7 @@ from bot.render import blocks as bk
 from bot.slack.services import Services
 from bot.store import LocalProbeRunner, MemoryStore
 from tests.probe.conftest import Certs, ServerFactory, certs, smtp_server  # noqa: F401  (fixtures)
-from tests.slack.conftest import Harness, make_settings, serve
+from tests.slack.conftest import Harness, live_harness, make_settings, real_engine, serve
 from tests.slack.fake_slack import FakeSlack
 from tests.slack.test_http_app import click
 
@@ -31,38 +31,14 @@ PASTE = (
 )
 
 
-def _real_engine() -> tuple[Any, Any, Any]:
-    try:
-        from bot.diagnose import diagnose
-        from bot.kb import load_knowledge_base
-        from bot.render.fix import fix_text
-
-        return load_knowledge_base(), diagnose, fix_text
-    except Exception as exc:  # the engine is developed alongside; pin the Slack side only when it loads
-        pytest.skip(f"knowledge base / engine not loadable here: {exc}")
-
-
 @pytest.fixture
 async def live(
     fake: FakeSlack, smtp_server: ServerFactory, certs: Certs  # noqa: F811
 ) -> AsyncIterator[tuple[Harness, Any]]:
-    kb, diagnose, fix_text = _real_engine()
     port = await smtp_server("plain")
-    settings = make_settings(fake, probe_allow_networks=LOOPBACK, probe_timeout_s=5.0)
-    store = MemoryStore()
-    async with aiohttp.ClientSession() as http:
-        services = Services(
-            settings=settings,
-            kb=kb,
-            store=store,
-            probe=LocalProbeRunner(settings, store),
-            probe_options={"port_map": {587: port}, "ca_file": certs.ca_file},
-            diagnose=diagnose,
-            fix_text=fix_text,
-            http=http,
-        )
-        async with serve(fake, services, http) as h:
-            yield h, smtp_server
+    async with live_harness(fake, runner=LocalProbeRunner, probe_allow_networks=LOOPBACK, probe_timeout_s=5.0,
+                            probe_options={"port_map": {587: port}, "ca_file": certs.ca_file}) as h:
+        yield h, smtp_server
 
 
 def _section_texts(blocks: list[dict[str, Any]]) -> str:
@@ -154,7 +130,7 @@ async def test_bare_probe_of_a_healthy_server_shows_the_table_and_notes_but_no_f
 async def test_production_settings_refuse_loopback_and_never_connect(fake: FakeSlack) -> None:
     """Without PROBE_ALLOW_NETWORKS a private address is refused before any connection, even with a port_map;
     a port outside {25, 465, 587, 2525} is refused too."""
-    kb, diagnose, fix_text = _real_engine()
+    kb, diagnose, fix_text = real_engine()
     connections = 0
 
     async def count(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
