@@ -208,7 +208,7 @@ def _hosts(data: bytes, kb: KnowledgeBase) -> tuple[list[str], str | None, int |
 def _mail_hosts(kb: KnowledgeBase) -> Any:
     """One pattern for the host names worth keeping: mail-looking prefixes, and the providers' hosts and suffixes
     (built once per knowledge base: matching every dotted name of a stack trace cost more than the rest)."""
-    cached = kb.templates.get("_mail_hosts")
+    cached = kb.cache.get("_mail_hosts")
     if cached is None:
         literal = sorted(_known_hosts(kb), key=len, reverse=True)
         suffixes = sorted({s.lstrip(".") for s in _suffixes(kb)}, key=len, reverse=True)
@@ -217,23 +217,23 @@ def _mail_hosts(kb: KnowledgeBase) -> Any:
         if suffixes:
             alternatives.append(r"(?:[a-z0-9-]+\.)+(?:" + "|".join(re2.escape(x) for x in suffixes) + ")")
         cached = _re(r"(?i)(?:^|[^\w.@/-])(" + "|".join(alternatives) + r")(?:[^\w.-]|$)")
-        kb.templates["_mail_hosts"] = cached
+        kb.cache["_mail_hosts"] = cached
     return cached
 
 
 def _known_hosts(kb: KnowledgeBase) -> frozenset[str]:
-    cached = kb.templates.get("_known_hosts")
+    cached = kb.cache.get("_known_hosts")
     if cached is None:
         cached = frozenset(h for p in kb.providers.values() for h in p.hosts)
-        kb.templates["_known_hosts"] = cached
+        kb.cache["_known_hosts"] = cached
     return frozenset(cached)
 
 
 def _suffixes(kb: KnowledgeBase) -> tuple[str, ...]:
-    cached = kb.templates.get("_host_suffixes")
+    cached = kb.cache.get("_host_suffixes")
     if cached is None:
         cached = tuple(s for p in kb.providers.values() for s in p.host_suffixes)
-        kb.templates["_host_suffixes"] = cached
+        kb.cache["_host_suffixes"] = cached
     return tuple(cached)
 
 
@@ -250,7 +250,7 @@ class _Owners:
 
 
 def _owners(kb: KnowledgeBase) -> _Owners:
-    cached = kb.templates.get("_owners")
+    cached = kb.cache.get("_owners")
     if isinstance(cached, _Owners):
         return cached
     provider_patterns: dict[int, list[tuple[str, float]]] = {}
@@ -269,7 +269,7 @@ def _owners(kb: KnowledgeBase) -> _Owners:
         provider_suffixes=tuple((sfx, p.id) for p in kb.providers.values() for sfx in p.host_suffixes),
         provider_domains={d: p.id for p in kb.providers.values() for d in p.domains},
         client_patterns=client_patterns)
-    kb.templates["_owners"] = owners
+    kb.cache["_owners"] = owners
     return owners
 
 

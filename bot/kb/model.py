@@ -121,4 +121,5 @@ class KnowledgeBase:
     smtp_examples: Mapping[str, tuple[str, ...]]
     bank: PatternBank
     directory: str
-    templates: dict[str, Any] = field(default_factory=dict, compare=False)  # compiled jinja2, filled lazily
+    # Derived once per knowledge base, filled lazily: compiled jinja2 templates, the host pattern, the owner index.
+    cache: dict[Any, Any] = field(default_factory=dict, compare=False)

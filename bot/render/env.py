@@ -58,10 +58,10 @@ def render_template(kb: Any, source: str, *, facts: Any, provider: Any, client: 
                     **extra: Any) -> str:
     """Render a knowledge-base template (compiled once per knowledge base and mode)."""
     key = ("tpl", mrkdwn, source)
-    template = kb.templates.get(key)
+    template = kb.cache.get(key)
     if template is None:
         template = _ENVS[mrkdwn].from_string(source)
-        kb.templates[key] = template
+        kb.cache[key] = template
     rendered = str(template.render(context_for(facts=facts, provider=provider, client=client, **extra)))
     return "\n".join(line for line in rendered.splitlines() if line.strip())
 
