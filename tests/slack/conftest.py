@@ -25,12 +25,12 @@ from bot.store import MemoryStore
 from tests.slack.engine import FakeKB, fake_diagnose, fake_fix_text
 from tests.slack.fake_slack import FakeSlack
 
-PAYLOADS = Path(__file__).resolve().parents[3] / "shared" / "slack_payloads"
+PAYLOADS = Path(__file__).resolve().parent / "payloads"  # vendored from ../shared/slack_payloads
 SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 
 
 def payload(name: str) -> Any:
-    """A documented Slack payload from ../shared/slack_payloads (parsed JSON, or raw text for .txt)."""
+    """A documented Slack payload from tests/slack/payloads (parsed JSON, or raw text for .txt)."""
     raw = (PAYLOADS / name).read_text()
     return raw if name.endswith(".txt") else json.loads(raw)
 

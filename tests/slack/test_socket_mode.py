@@ -1,7 +1,7 @@
 """Socket Mode end to end: `serve()` with SLACK_APP_TOKEN against a fake Socket Mode server on loopback.
 
 The fake Web API answers apps.connections.open with the ws:// URL of a small aiohttp WebSocket server that
-speaks Slack's Socket Mode frames (../shared/slack_payloads/socket_mode_*.json): it says hello, sends a slash
+speaks Slack's Socket Mode frames (tests/slack/payloads/socket_mode_*.json): it says hello, sends a slash
 command envelope, reads the app's ack, and later asks the app to reconnect with a `disconnect` envelope.
 """
 
