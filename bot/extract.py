@@ -42,12 +42,14 @@ _EXPECTED = _re(r"(?i)expected (?:response )?code \"?(\d{3})")
 _SKIP_CODE_CONTEXT = _re(r"(?i)(?:line|port|timeout|pid|#|v|version|http/\d\.\d|http)\W{0,2}$")
 
 _HOSTNAME = r"((?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,22}[a-z0-9])"
-_HOST_PORT = _re(rf"(?i)(?:^|[^\w.@/-]|//){_HOSTNAME}:(\d{{2,5}})\b")
+# "smtp.example.com:587", and Postfix/Exim's "mx.example.com[192.0.2.1]:25" (the address in brackets).
+_HOST_PORT = _re(rf"(?i)(?:^|[^\w.@/-]|//){_HOSTNAME}(?:\[[0-9a-f.:]{{2,45}}\])?:(\d{{2,5}})\b")
+# The keyword must end where a word ends: "host" inside "mx.hosting-provider.net" is not a setting name.
 _HOST_SETTING = _re(
     rf"(?i)(?:smtp[_.-]?host|mail[_.-]?host|email[_.-]?host|smtp[_.-]?server|mail[_.-]?server|smtpserver|"
     rf"\bhost(?:name)?|\bserver(?:[_ ]?address)?|relayhost|smtp_addr|\baddress|opening to|"
     rf"connect(?:ing|ed)? to(?: host)?|"
-    rf"getaddrinfo (?:enotfound|eai_again)|\bto host|unknown host|host:)\W{{0,6}}\[?{_HOSTNAME}\]?")
+    rf"getaddrinfo (?:enotfound|eai_again)|\bto host|unknown host|host:)(?:[^\w.-]\W{{0,5}}|$)\[?{_HOSTNAME}\]?")
 _MAILISH = (r"(?:smtp|smtps|mail|email-smtp|smtpout|smtp-mail|smtp-relay|relay|outbound|mx|send|"
             r"smtpauth|secure|mailout|out)")
 _SMTPISH_HOST = _re(r"(?i)^" + _MAILISH + r"[\w-]*\.")
@@ -76,6 +78,11 @@ _AUTH_SENT = _re(r"(?i)\bAUTH (?:LOGIN|PLAIN|CRAM-MD5|XOAUTH2|NTLM)\b|\b334 |\bV
                  r"\.login\(|authenticate\(|SMTPAuth\s*=\s*true|mail\.smtp\.auth\s*=\s*true|auth:\s*\{|"
                  r"NetworkCredential\(|\[REDACTED:(?:password|app_password|url_password|sendgrid_key|ses_smtp_password)\]")
 _AUTH_OK = _re(r"(?m)(?:^|[\s:>'\"])235[ -]")
+# An MTA delivering straight to the recipient's MX (no relay host): Postfix's smtp(8), Exim's dnslookup router
+# and remote_smtp transport, sendmail's esmtp mailer. On port 25 the fix is a relay host or lifting the block,
+# not "use 587" (the recipient's MX takes no submission).
+_MTA_DELIVERY = _re(r"\bpostfix/smtp\[\d+\]|\bR=dnslookup\b|\bT=remote_smtp\b|\bmailer=esmtp\b")
+_RELAY_SET = _re(r"(?im)^\s*(?:relayhost\s*=\s*\S|smarthost\b|define\(`SMART_HOST')")
 
 
 @dataclass(frozen=True)
@@ -363,6 +370,8 @@ def extract(text: str, kb: KnowledgeBase, *, secrets: tuple[str, ...] = ()) -> E
         flags.append("auth_succeeded")
     if greeting_host and host and provider and _intercepted(greeting_host, host, kb.providers[provider]):
         flags.append("intercepted")
+    if port == 25 and _MTA_DELIVERY.search(data) and not _RELAY_SET.search(data):
+        flags.append("mx_delivery")
     facts = Facts(
         reply_codes=tuple(codes), enhanced_codes=tuple(enhanced), hosts=tuple(hosts[:10]), host=host, port=port,
         tls_mode=tls_mode, username=username if form in ("full_address", "apikey") else None,

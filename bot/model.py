@@ -27,7 +27,7 @@ class Facts:
     language: str | None = None
     sender_domain: str | None = None
     secrets: tuple[str, ...] = ()          # kinds of secret that were redacted (e.g. "sendgrid_key")
-    flags: tuple[str, ...] = ()            # derived observations: auth_attempted, auth_succeeded, intercepted
+    flags: tuple[str, ...] = ()            # derived: auth_attempted, auth_succeeded, intercepted, mx_delivery
     greeting_host: str | None = None       # the host name in a 220 greeting, when the paste shows one
 
     def to_dict(self) -> dict[str, Any]:

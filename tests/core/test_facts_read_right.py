@@ -1,0 +1,83 @@
+"""Facts read right (issue 12): the details a fix quotes in step 1 come from realistic pastes, whole and in place.
+
+Each paste below is written for this test in the shape real tools print: Postfix's smtp(8) log line, PHPMailer's
+SMTPDebug "Connection: opening to" line, Nodemailer settings beside a stack trace.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.diagnose import diagnose
+from bot.kb import KnowledgeBase
+from bot.render.fix import fix_text
+
+POSTFIX_MX = (
+    "Nov 30 10:12:01 web1 postfix/smtp[2231]: 4F1A23C0D2: to=<alice@gmail.com>, relay=none, delay=30, "
+    "delays=0.01/0/30/0, dsn=4.4.1, status=deferred (connect to gmail-smtp-in.l.google.com[142.250.102.27]:25: "
+    "Connection timed out)")
+
+
+@pytest.mark.parametrize(("paste", "host"), [
+    ("2024-03-02 09:14:22 Connection: opening to ssl://mx.hostingcompany.net:465, timeout=300, options=array()",
+     "mx.hostingcompany.net"),
+    ("SMTP ERROR: Failed to connect to server: Connection timed out (110)\nhost: mx.hosting-provider.net",
+     "mx.hosting-provider.net"),
+    ("smtp_server: mail.server-hosting.com\nsmtp_port: 587", "mail.server-hosting.com"),
+    ("spring.mail.host=smtp.example.org\nspring.mail.port=587", "smtp.example.org"),
+])
+def test_a_host_is_never_cut_where_a_setting_word_sits_inside_it(kb: KnowledgeBase, paste: str, host: str) -> None:
+    facts = diagnose(paste, kb=kb).facts
+    assert facts.host == host
+    assert all(h == host or not host.endswith(h) for h in facts.hosts), facts.hosts
+
+
+def test_the_port_of_a_postfix_connect_line_is_read_with_its_bracketed_address(kb: KnowledgeBase) -> None:
+    facts = diagnose(POSTFIX_MX, kb=kb).facts
+    assert (facts.host, facts.port) == ("gmail-smtp-in.l.google.com", 25)
+
+
+def test_bracketed_ipv6_address_keeps_the_port(kb: KnowledgeBase) -> None:
+    paste = ("postfix/smtp[881]: connect to mx.example.net[2001:db8::25]:25: Network is unreachable\n"
+             "postfix/smtp[881]: 9A0C1: to=<bob@example.net>, relay=none, status=deferred")
+    assert diagnose(paste, kb=kb).facts.port == 25
+
+
+def test_direct_mx_delivery_on_25_is_flagged_and_the_fix_is_a_relay_host_not_587(kb: KnowledgeBase) -> None:
+    d = diagnose(POSTFIX_MX, kb=kb)
+    assert "mx_delivery" in d.facts.flags
+    assert d.causes[0].id == "network_blocked"
+    text = fix_text(d, kb, "network_blocked", mrkdwn=False)
+    assert "relayhost = [" in text
+    assert "port-25 block" in text
+    assert "-Port 25" in text
+    assert "587 (STARTTLS) or 465" not in text
+
+
+def test_a_configured_relay_host_is_not_mx_delivery(kb: KnowledgeBase) -> None:
+    paste = ("relayhost = [smtp.example.com]:25\n"
+             "postfix/smtp[90]: connect to smtp.example.com[198.51.100.7]:25: Connection timed out")
+    assert "mx_delivery" not in diagnose(paste, kb=kb).facts.flags
+
+
+def test_a_provider_port_list_names_each_port_once(kb: KnowledgeBase) -> None:
+    for provider in kb.providers.values():
+        paste = f"Error: connect ETIMEDOUT\nhost: {next(iter(provider.hosts), 'smtp.example.com')}\nport: 587"
+        d = diagnose(paste, kb=kb)
+        text = fix_text(d, kb, "network_blocked", mrkdwn=False)
+        for line in text.splitlines():
+            if " offers " in line:
+                listed = line.split(" offers ", 1)[1].split(" — ", 1)[0].replace(" ", "").split(",")
+                assert len(listed) == len(set(listed)), (provider.id, line)
+
+
+def test_client_setting_names_are_quoted_not_read_as_values(kb: KnowledgeBase) -> None:
+    paste = ("Error: connect ETIMEDOUT 203.0.113.5:587\n    at TCPConnectWrap.afterConnect [as oncomplete] "
+             "(node:net:1555:16)\n"
+             "const transporter = nodemailer.createTransport({ host: 'mail.example.org', port: 587 })")
+    d = diagnose(paste, kb=kb)
+    assert d.facts.client == "nodemailer"
+    text = fix_text(d, kb, "network_blocked", mrkdwn=False)
+    assert "the host and port are host and port" not in text
+    assert "`host`" in text
+    assert "`port`" in text
