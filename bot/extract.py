@@ -15,6 +15,7 @@ import re2
 from bot.kb.model import KnowledgeBase
 from bot.kb.patterns import group, iterate, line_at
 from bot.model import Facts
+from bot.smtp import SUBMISSION_PORTS, TLS_MODES
 
 __all__ = ["Extraction", "extract", "username_form"]
 
@@ -54,10 +55,11 @@ _MAILISH = (r"(?:smtp|smtps|mail|email-smtp|smtpout|smtp-mail|smtp-relay|relay|o
             r"smtpauth|secure|mailout|out)")
 _SMTPISH_HOST = _re(r"(?i)^" + _MAILISH + r"[\w-]*\.")
 _PORT = _re(r"(?i)(?:\bport\b|[_.]port\b|\bport_number)\W{0,5}(\d{2,5})\b")
-_IP_PORT = _re(r"\b((?:\d{1,3}\.){3}\d{1,3}):(25|465|587|2525)\b")
+_PORTS = "|".join(map(str, SUBMISSION_PORTS))
+_IP_PORT = _re(rf"\b((?:\d{{1,3}}\.){{3}}\d{{1,3}}):({_PORTS})\b")
 _IP_SETTING = _re(r"(?i)(?:smtp[_.-]?host|mail[_.-]?host|email[_.-]?host|\bhost|\bserver|relayhost|smtp_addr)"
                   r"[\"']?[ \t]*(?:=>|[:=])[ \t]*[\"'\[]?((?:\d{1,3}\.){3}\d{1,3})\b")
-_PORT_AFTER_HOST = _re(rf"(?i){_HOSTNAME}\W{{1,3}}(?:port\W{{0,3}})?(25|465|587|2525)\b")
+_PORT_AFTER_HOST = _re(rf"(?i){_HOSTNAME}\W{{1,3}}(?:port\W{{0,3}})?({_PORTS})\b")
 _TLD_FILE = frozenset({"py", "php", "js", "ts", "java", "cs", "rb", "go", "json", "yaml", "yml", "log", "txt",
                        "xml", "html", "conf", "cfg", "ini", "env", "jar", "dll", "exe", "so", "class", "kt",
                        "vue", "jsx", "tsx", "md", "sh", "lock", "toml", "mjs", "cjs", "gradle", "properties",
@@ -179,7 +181,7 @@ def _hosts(data: bytes, kb: KnowledgeBase) -> tuple[list[str], str | None, int |
         host, value = original.lower(), int(group(m, 2))
         if _plausible_host(host, original) and 1 <= value <= 65535:
             hosts.append(host)
-            if setting_host is None and (_SMTPISH_HOST.search(host) or value in (25, 465, 587, 2525)):
+            if setting_host is None and (_SMTPISH_HOST.search(host) or value in SUBMISSION_PORTS):
                 setting_host, port = host, value
     for m in iterate(_HOST_SETTING, data):
         original = group(m, 1)
@@ -329,7 +331,7 @@ def _client_facts(data: bytes, kb: KnowledgeBase, matched: frozenset[int], clien
                 continue
             raw = group(m, "v").strip().strip("\"'")
             value = reader.values.get(raw.lower(), raw) if reader.values else raw
-            if reader.fact == "tls_mode" and value not in ("implicit", "starttls", "none"):
+            if reader.fact == "tls_mode" and value not in TLS_MODES:
                 continue
             if value or reader.fact == "username":
                 found[reader.fact] = value

@@ -5,9 +5,11 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from bot import smtp
+
 __all__ = ["TLS_MODES", "CauseMatch", "Diagnosis", "Facts", "Finding", "LintIssue"]
 
-TLS_MODES = ("implicit", "starttls", "none")
+TLS_MODES = smtp.TLS_MODES  # a pinned public name; the vocabulary itself is bot/smtp.py
 
 
 @dataclass(frozen=True, kw_only=True)

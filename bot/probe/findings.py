@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from bot.model import Finding
 from bot.probe.report import PortResult, ProbeReport
+from bot.smtp import LEGACY_TLS_VERSIONS, STARTTLS_PORTS
 
 __all__ = ["findings_for"]
 
@@ -109,7 +110,7 @@ def _port_findings(p: PortResult) -> list[Finding]:
         out.append(
             Finding(cause="tls_handshake_failure", detail=f"port {p.port}: the server certificate {why}")
         )
-    if p.tls_version in ("TLSv1", "TLSv1.1", "SSLv3"):
+    if p.tls_version in LEGACY_TLS_VERSIONS:
         out.append(
             Finding(
                 cause="tls_handshake_failure",
@@ -121,7 +122,7 @@ def _port_findings(p: PortResult) -> list[Finding]:
     if (
         p.status == "ok"
         and p.expected_tls == "starttls"
-        and p.port in (587, 2525)
+        and p.port in STARTTLS_PORTS
         and p.tls == "none"
         and "starttls" not in p.extensions
     ):

@@ -15,9 +15,9 @@ from typing import Any
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot.model import Diagnosis
+from bot.probe.choose import probe_target
 from bot.render import blocks as bk
 from bot.slack.services import Services
-from bot.slack.triage import probe_target
 from bot.store import ThreadContext
 
 __all__ = [

@@ -24,7 +24,6 @@ __all__ = [
     "mentions_user",
     "message_text",
     "parse_command",
-    "probe_target",
     "skip_reason",
     "still_failing",
     "strip_mentions",
@@ -162,19 +161,6 @@ def confident_enough(d: Diagnosis) -> bool:
     """Whether an unasked reply in a channel is warranted."""
     top = d.top
     return bool(d.is_smtp and top and top.id != "not_smtp" and top.confidence >= AUTO_REPLY_MIN_CONFIDENCE)
-
-
-def probe_target(d: Diagnosis, kb: Any) -> str | None:
-    """host[:port] to probe: the paste's host, else the detected provider's first submission endpoint."""
-    if d.facts.host:
-        return f"{d.facts.host}:{d.facts.port}" if d.facts.port else d.facts.host
-    provider = getattr(kb, "providers", {}).get(d.facts.provider) if d.facts.provider else None
-    data = getattr(provider, "data", None) or {}
-    for sub in data.get("submission") or []:
-        if isinstance(sub, Mapping) and sub.get("host"):
-            port = d.facts.port or sub.get("port")
-            return f"{sub['host']}:{port}" if port else str(sub["host"])
-    return None
 
 
 def decode_value(value: str | None) -> dict[str, str]:

@@ -52,6 +52,10 @@ def _bound_names(tree: ast.Module, *, with_imports: bool) -> set[str]:
             names.add(node.name.id)
         elif with_imports and isinstance(node, ast.Import | ast.ImportFrom):
             names.update((alias.asname or alias.name).split(".")[0] for alias in node.names)
+    if with_imports and "__getattr__" in names:  # a package re-exporting lazily (PEP 562): the _LAZY table's keys
+        for node in tree.body:
+            if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "_LAZY" for t in node.targets):
+                names.update(ast.literal_eval(node.value))
     return names
 
 

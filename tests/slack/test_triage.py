@@ -142,8 +142,7 @@ def test_still_failing_moves_to_the_next_cause() -> None:
     assert upd.cause_id == "tls_mismatch"
 
 
-def test_confident_enough_and_probe_target() -> None:
+def test_confident_enough() -> None:
     assert t.confident_enough(d(("bad_credentials", 0.8)))
     assert not t.confident_enough(d(("bad_credentials", 0.3)))
     assert not t.confident_enough(d(("not_smtp", 0.9)))
-    assert t.probe_target(d(host="smtp.x.com", port=465), None) == "smtp.x.com:465"

@@ -1,0 +1,212 @@
+"""`run_probe`: one live probe of a target, from parsing it to the findings.
+
+Order of work: parse the target (targets.py) → port allow-list → rate-limit hook → concurrency slot →
+resolve once (dns.py) → SSRF check of every address → all ports at once, on the first address (smtp.py),
+together with SPF/DMARC of the sender domain and the provider's status feed (status.py) → findings.py.
+Nothing here raises for what a server or the network does; it raises InputError for unreadable targets,
+TargetNotAllowed for refused ones, ProbeError when the probe cannot run, ProbeTimeout if the budget is spent
+before any port could be tried.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import time
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import dns.asyncresolver
+
+from bot.errors import ProbeError, ProbeTimeout
+from bot.probe.dns import lookup_host, lookup_sender, make_resolver
+from bot.probe.findings import findings_for
+from bot.probe.limits import ProbeLimits, RateKey, RateLimiter
+from bot.probe.report import DnsFacts, PortResult, ProbeReport, StatusFeed
+from bot.probe.smtp import DEFAULT_EHLO_NAME, StepTimeouts, budget_cut, new_progress, probe_port
+from bot.probe.status import fetch_status, provider_data, recognise_provider
+from bot.probe.targets import (
+    IPAddress,
+    Network,
+    Target,
+    check_addresses,
+    check_port,
+    parse_target,
+)
+from bot.probe.tls import client_contexts
+from bot.smtp import IMPLICIT_TLS_PORTS
+
+__all__ = ["DEFAULT_BUDGET_S", "run_probe"]
+
+DEFAULT_BUDGET_S = 15.0
+_MARGIN_S = 0.05
+_default_limits: ProbeLimits | None = None
+
+
+def _limits(limits: ProbeLimits | None) -> ProbeLimits:
+    global _default_limits
+    if limits is not None:
+        return limits
+    if _default_limits is None:
+        _default_limits = ProbeLimits()
+    return _default_limits
+
+
+async def run_probe(
+    target: str | Target,
+    *,
+    allow_networks: Sequence[Network] = (),
+    timeout_s: float = DEFAULT_BUDGET_S,
+    ports: Sequence[int] | None = None,
+    sender_domain: str | None = None,
+    credentials: tuple[str, str] | None = None,
+    providers: Any = None,
+    status_feed_url: str | None = None,
+    resolver: dns.asyncresolver.Resolver | None = None,
+    nameservers: Sequence[str] = (),
+    step_timeout_s: float | None = None,
+    connect_timeout_s: float | None = None,
+    ca_file: str | None = None,
+    ehlo_name: str = DEFAULT_EHLO_NAME,
+    limits: ProbeLimits | None = None,
+    rate_limiter: RateLimiter | None = None,
+    rate_key: RateKey | None = None,
+    port_map: Mapping[int, int] | None = None,
+) -> ProbeReport:
+    """Probe a target and return what was seen, with findings.
+
+    `allow_networks` is PROBE_ALLOW_NETWORKS (empty: public addresses only). `timeout_s` caps the whole probe.
+    `ports` overrides the target's port(s); each must be a submission port. `credentials` (user, password)
+    come out of band and are used for AUTH only, over TLS only, never kept. `providers` is the knowledge
+    base (or `{id: yaml dict}`) for provider recognition and the status feed; `status_feed_url` replaces the
+    feed URL (tests). `resolver`/`nameservers` choose DNS. `ca_file` replaces the trust store (tests, lab).
+    `port_map` dials another TCP port for a submission port ({465: 20465}): for tests and the lab only,
+    never wired to user input, so the production allow-list stays as it is.
+    """
+    started = time.monotonic()
+    tgt = target if isinstance(target, Target) else parse_target(target)
+    wanted = tuple(dict.fromkeys(ports)) if ports else tgt.ports
+    for p in wanted:
+        check_port(p)
+    if rate_limiter is not None and not await rate_limiter.acquire(rate_key or RateKey(target=tgt.host)):
+        raise ProbeError("probe rate limit reached; try again later")
+    steps = StepTimeouts(
+        connect=connect_timeout_s or min(5.0, timeout_s), step=step_timeout_s or min(10.0, timeout_s)
+    )
+    async with _limits(limits).slot():
+        try:
+            async with asyncio.timeout(timeout_s):
+                return await _probe(
+                    tgt,
+                    wanted,
+                    started=started,
+                    budget=timeout_s,
+                    steps=steps,
+                    allow_networks=allow_networks,
+                    sender_domain=sender_domain,
+                    credentials=credentials,
+                    providers=providers,
+                    status_feed_url=status_feed_url,
+                    resolver=resolver,
+                    nameservers=nameservers,
+                    ca_file=ca_file,
+                    ehlo_name=ehlo_name,
+                    port_map=port_map or {},
+                )
+        except TimeoutError:
+            raise ProbeTimeout(f"the probe of {tgt.display} ran out of its {timeout_s:g} s budget") from None
+
+
+async def _probe(
+    tgt: Target,
+    wanted: Sequence[int],
+    *,
+    started: float,
+    budget: float,
+    steps: StepTimeouts,
+    allow_networks: Sequence[Network],
+    sender_domain: str | None,
+    credentials: tuple[str, str] | None,
+    providers: Any,
+    status_feed_url: str | None,
+    resolver: dns.asyncresolver.Resolver | None,
+    nameservers: Sequence[str],
+    ca_file: str | None,
+    ehlo_name: str,
+    port_map: Mapping[int, int],
+) -> ProbeReport:
+    def remaining() -> float:
+        return budget - (time.monotonic() - started) - _MARGIN_S
+
+    res = None
+    if tgt.ip is None or sender_domain:
+        res = resolver or make_resolver(nameservers=nameservers, lifetime=min(4.0, budget / 3))
+    addresses: tuple[IPAddress, ...]
+    if tgt.ip is not None:
+        dns_facts, addresses = DnsFacts(status="literal", addresses=(str(tgt.ip),)), (tgt.ip,)
+    else:
+        assert res is not None
+        dns_facts, addresses = await lookup_host(tgt.host, resolver=res, lifetime=min(4.0, remaining()))
+    check_addresses(tgt.host, addresses, allow_networks=allow_networks)
+    table = provider_data(providers) if providers is not None else {}
+    provider = recognise_provider(tgt.host, table) if table else None
+    contexts = client_contexts(ca_file=ca_file)
+
+    async def one_port(port: int) -> PortResult:
+        implicit = (
+            port in IMPLICIT_TLS_PORTS if tgt.implicit_tls is None or len(wanted) > 1 else tgt.implicit_tls
+        )
+        acc = new_progress(port=port, address=addresses[0], implicit=implicit)
+        try:
+            async with asyncio.timeout(max(remaining(), 0.01)):
+                return await probe_port(
+                    host=tgt.host,
+                    address=addresses[0],
+                    port=port,
+                    connect_port=port_map.get(port),
+                    implicit=implicit,
+                    contexts=contexts,
+                    timeouts=steps,
+                    ehlo_name=ehlo_name,
+                    credentials=credentials,
+                    acc=acc,
+                )
+        except TimeoutError:
+            return budget_cut(acc)
+
+    async def sender() -> dict[str, Any]:
+        if not sender_domain or res is None:
+            return {}
+        try:
+            async with asyncio.timeout(max(min(4.0, remaining()), 0.01)):
+                return await lookup_sender(sender_domain, resolver=res, lifetime=min(4.0, remaining()))
+        except TimeoutError:
+            return {
+                "sender_domain": sender_domain,
+                "spf_verdict": "could not read SPF (timeout)",
+                "dmarc_verdict": "could not read DMARC (timeout)",
+            }
+
+    async def feed() -> StatusFeed | None:
+        if provider is None:
+            return None
+        return await fetch_status(
+            provider, table[provider], timeout_s=max(min(3.0, remaining()), 0.01), url=status_feed_url
+        )
+
+    port_tasks = [one_port(p) for p in wanted] if addresses else []
+    results = await asyncio.gather(sender(), feed(), *port_tasks)
+    sender_facts, status_feed, port_results = results[0], results[1], tuple(results[2:])
+    if sender_facts:
+        dns_facts = dataclasses.replace(dns_facts, **sender_facts)
+    report = ProbeReport(
+        target=tgt.display,
+        host=tgt.host,
+        addresses=tuple(str(a) for a in addresses),
+        dns=dns_facts,
+        ports=port_results,
+        provider=provider,
+        status_feed=status_feed,
+        duration_ms=round((time.monotonic() - started) * 1000, 1),
+    )
+    return dataclasses.replace(report, findings=findings_for(report))
