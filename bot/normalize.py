@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from bot.render.escape import strip_controls
+from bot.text import strip_controls
 
 __all__ = ["HEAD_CHARS", "MAX_CHARS", "TAIL_CHARS", "normalize", "to_text"]
 

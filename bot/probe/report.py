@@ -43,12 +43,12 @@ and length capped, never escaped: renderers escape for their medium.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from bot.model import Finding
+from bot.text import strip_controls
 
 __all__ = [
     "MAX_TEXT",
@@ -62,7 +62,6 @@ __all__ = [
 ]
 
 MAX_TEXT = 300
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
 
 
 def clean_text(text: str | bytes | None, limit: int = MAX_TEXT) -> str:
@@ -71,7 +70,7 @@ def clean_text(text: str | bytes | None, limit: int = MAX_TEXT) -> str:
         return ""
     if isinstance(text, bytes):
         text = text.decode("utf-8", "replace")
-    text = _CONTROL.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
+    text = strip_controls(text.replace("\r\n", "\n").replace("\r", "\n"))
     text = "\n".join(line.rstrip() for line in text.split("\n")).strip()
     return text if len(text) <= limit else text[: limit - 1] + "…"
 

@@ -6,18 +6,15 @@ a paste, an SMTP banner or a certificate subject from becoming `<!channel>`, `<@
 
 from __future__ import annotations
 
+from bot import text as _text
+
 __all__ = ["escape_mrkdwn", "strip_controls"]
 
 _MRKDWN = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
-# C0 controls except tab and newline, DEL, and the C1 range: a hostile server or paste should not steer a terminal.
-_CONTROLS = dict.fromkeys([*range(0, 9), 11, 12, *range(14, 32), 127, *range(128, 160)])
+strip_controls = _text.strip_controls  # a pinned public name; the one character set is bot/text.py
 
 
 def escape_mrkdwn(text: str) -> str:
     """Escape &, < and > so Slack shows the text literally (no mentions, no links)."""
     return text.translate(_MRKDWN)
 
-
-def strip_controls(text: str) -> str:
-    """Drop control characters (keeps tab and newline), for text echoed to a terminal or to Slack."""
-    return text.translate(_CONTROLS)

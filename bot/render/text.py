@@ -10,6 +10,7 @@ from bot.kb.model import KnowledgeBase
 from bot.model import Diagnosis
 from bot.render.escape import strip_controls
 from bot.render.fix import fix_text
+from bot.render.names import cause_summary, cause_title, client_name, provider_name
 
 __all__ = ["render_text"]
 
@@ -29,12 +30,12 @@ def render_text(diagnosis: Diagnosis, kb: KnowledgeBase) -> str:
     return _ENV.get_template("diagnosis.txt.j2").render(
         d=diagnosis,
         top=top,
-        title=kb.causes[top.id].title if top and top.id in kb.causes else None,
-        summary=kb.causes[top.id].summary if top and top.id in kb.causes else None,
+        title=cause_title(kb, top.id) if top else None,
+        summary=cause_summary(kb, top.id) if top else None,
         fix=fix_text(diagnosis, kb, mrkdwn=False) if top else "",
-        others=[(c, kb.causes[c.id].title if c.id in kb.causes else c.id) for c in diagnosis.causes[1:]],
-        provider=provider.name if (provider := kb.providers.get(facts.provider or "")) else None,
-        client=client.name if (client := kb.clients.get(facts.client or "")) else None,
+        others=[(c, cause_title(kb, c.id)) for c in diagnosis.causes[1:]],
+        provider=provider_name(kb, facts.provider),
+        client=client_name(kb, facts.client),
         facts=facts,
         probe=_probe_text(diagnosis),
     )

@@ -16,7 +16,7 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot.model import Diagnosis
 from bot.probe.choose import probe_target
-from bot.render import blocks as bk
+from bot.render.slack.answer import diagnosis_blocks, diagnosis_fallback
 from bot.slack.services import Services
 from bot.store import ThreadContext
 
@@ -103,7 +103,7 @@ def answer(
         except Exception:  # a broken fix template must not cost the user the diagnosis itself
             log.exception("fix text for %s failed", shown)
             fix = "_The fix steps for this cause could not be rendered; the error is in the bot's log._"
-    blocks = bk.diagnosis_blocks(
+    blocks = diagnosis_blocks(
         d,
         kb=services.kb,
         fix=fix,
@@ -116,7 +116,7 @@ def answer(
         share_thread=share_thread,
         probe=probe,
     )
-    return {"text": bk.diagnosis_fallback(d, services.kb, cause_id), "blocks": blocks}
+    return {"text": diagnosis_fallback(d, services.kb, cause_id), "blocks": blocks}
 
 
 async def respond_to(

@@ -5,7 +5,6 @@ No Slack client, no store, no clock: events and Diagnoses in, plain values out.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -20,7 +19,6 @@ __all__ = [
     "Command",
     "ThreadUpdate",
     "confident_enough",
-    "decode_value",
     "mentions_user",
     "message_text",
     "parse_command",
@@ -161,15 +159,6 @@ def confident_enough(d: Diagnosis) -> bool:
     """Whether an unasked reply in a channel is warranted."""
     top = d.top
     return bool(d.is_smtp and top and top.id != "not_smtp" and top.confidence >= AUTO_REPLY_MIN_CONFIDENCE)
-
-
-def decode_value(value: str | None) -> dict[str, str]:
-    """A button's value (compact JSON written by bot.render.blocks), or {} when it is not ours."""
-    try:
-        data = json.loads(value or "")
-    except ValueError:
-        return {}
-    return {str(k): str(v) for k, v in data.items()} if isinstance(data, dict) else {}
 
 
 # -------------------------------------------------------------------------------------------- triage threads

@@ -16,7 +16,8 @@ from bot.kb import KnowledgeBase
 from bot.model import CauseMatch, Diagnosis, Facts
 from bot.probe.choose import candidates, probe_target
 from bot.probe.targets import check_port, parse_target
-from bot.render.blocks import ACTION_AUTH_CHECK, ACTION_PROBE, diagnosis_blocks
+from bot.render.slack.actions import ACTION_AUTH_CHECK, ACTION_PROBE
+from bot.render.slack.answer import diagnosis_blocks
 
 SES_PASTE = (
     "[2026-11-30 09:12:01] production.ERROR: Expected response code 250 but got code \"535\", with message "

@@ -18,8 +18,15 @@ from typing import Any
 
 import pytest
 
-from bot.render import blocks as bk
-from bot.render import login as lg
+from bot.render.slack.actions import ACTION_AUTH_CHECK, ACTION_PROBE
+from bot.render.slack.login import (
+    LOGIN_MODAL_CALLBACK,
+    LOGIN_PASSWORD_ACTION,
+    LOGIN_PASSWORD_BLOCK,
+    LOGIN_USER_ACTION,
+    LOGIN_USER_BLOCK,
+    login_modal,
+)
 from bot.store import ArqProbeRunner
 from tests.probe.conftest import PASSWORD, USER, Certs, ServerFactory, certs, smtp_server  # noqa: F401  (fixtures)
 from tests.slack.conftest import FakeProbe, Harness, live_harness, payload
@@ -58,7 +65,7 @@ async def live(fake: FakeSlack, smtp_server: ServerFactory, certs: Certs) -> Asy
 def submission(username: str, password: str, *, target: str = TARGET, channel: str = CHANNEL) -> dict[str, Any]:
     """A view_submission of the login modal as Slack sends it (the documented payload, our view's fields)."""
     body: dict[str, Any] = payload("view_submission.json")
-    view = lg.login_modal(target=target, port=587, channel_id=channel, checks_left=3)
+    view = login_modal(target=target, port=587, channel_id=channel, checks_left=3)
     body["view"].update(
         {
             "callback_id": view["callback_id"],
@@ -66,9 +73,9 @@ def submission(username: str, password: str, *, target: str = TARGET, channel: s
             "blocks": view["blocks"],
             "state": {
                 "values": {
-                    lg.LOGIN_USER_BLOCK: {lg.LOGIN_USER_ACTION: {"type": "plain_text_input", "value": username}},
-                    lg.LOGIN_PASSWORD_BLOCK: {
-                        lg.LOGIN_PASSWORD_ACTION: {"type": "plain_text_input", "value": password}
+                    LOGIN_USER_BLOCK: {LOGIN_USER_ACTION: {"type": "plain_text_input", "value": username}},
+                    LOGIN_PASSWORD_BLOCK: {
+                        LOGIN_PASSWORD_ACTION: {"type": "plain_text_input", "value": password}
                     },
                 }
             },
@@ -99,21 +106,21 @@ async def test_test_login_button_opens_a_private_modal_for_the_probe_target(live
     await live.settle()
     [answer] = live.fake.posts
     values = answer.action_values()
-    assert json.loads(values[bk.ACTION_AUTH_CHECK]) == {"t": TARGET}
-    assert list(values).index(bk.ACTION_AUTH_CHECK) == list(values).index(bk.ACTION_PROBE) + 1
+    assert json.loads(values[ACTION_AUTH_CHECK]) == {"t": TARGET}
+    assert list(values).index(ACTION_AUTH_CHECK) == list(values).index(ACTION_PROBE) + 1
 
-    await live.interactive(click(live, bk.ACTION_AUTH_CHECK, values[bk.ACTION_AUTH_CHECK]))
+    await live.interactive(click(live, ACTION_AUTH_CHECK, values[ACTION_AUTH_CHECK]))
     await live.settle()
     [opened] = live.fake.of("views.open")
     assert opened.args["trigger_id"] == payload("block_actions.json")["trigger_id"]
     view = opened.args["view"]
-    assert view["callback_id"] == lg.LOGIN_MODAL_CALLBACK
+    assert view["callback_id"] == LOGIN_MODAL_CALLBACK
     assert json.loads(view["private_metadata"]) == {"t": TARGET, "c": CHANNEL}
     assert "`127.0.0.1:587` port 587" in opened.text
     assert "used once, for that one AUTH over TLS, and is never stored, logged or shown" in opened.text
     inputs = {b["block_id"]: b["element"] for b in view["blocks"] if b["type"] == "input"}
-    assert inputs[lg.LOGIN_PASSWORD_BLOCK]["type"] == "plain_text_input"
-    assert inputs[lg.LOGIN_USER_BLOCK]["type"] == "plain_text_input"
+    assert inputs[LOGIN_PASSWORD_BLOCK]["type"] == "plain_text_input"
+    assert inputs[LOGIN_USER_BLOCK]["type"] == "plain_text_input"
     assert not live.fake.posts[1:]  # opening the modal posts nothing
 
 
@@ -123,7 +130,7 @@ async def test_probe_auth_command_opens_the_modal(live: Harness) -> None:
     assert text == ""
     [opened] = await live.fake.wait_for(1, "views.open")
     assert opened.args["trigger_id"] == "13345224609.7384"
-    assert opened.args["view"]["callback_id"] == lg.LOGIN_MODAL_CALLBACK
+    assert opened.args["view"]["callback_id"] == LOGIN_MODAL_CALLBACK
     assert live.fake.posts == []
 
 
@@ -227,7 +234,7 @@ async def test_an_empty_password_keeps_the_modal_open_with_an_error(live: Harnes
     assert status == 200
     assert json.loads(text) == {
         "response_action": "errors",
-        "errors": {lg.LOGIN_PASSWORD_BLOCK: "Enter the SMTP password."},
+        "errors": {LOGIN_PASSWORD_BLOCK: "Enter the SMTP password."},
     }
     await live.settle()
     assert live.fake.posts == []

@@ -9,7 +9,11 @@ from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
 
 from bot.model import CauseMatch, Diagnosis, Facts, LintIssue
-from bot.render import blocks as bk
+from bot.render.slack.actions import ButtonValue, decode_value, encode_value
+from bot.render.slack.answer import diagnosis_blocks, other_causes_blocks
+from bot.render.slack.home import home_view, paste_modal, provider_blocks
+from bot.render.slack.kit import BUTTON_VALUE_MAX, CUT_NOTE, HEADER_MAX, MAX_BLOCKS, MAX_MESSAGE_JSON, SECTION_MAX
+from bot.render.slack.probe import port_table, probe_blocks
 from tests.slack.engine import FakeKB
 
 KB = FakeKB()
@@ -25,18 +29,18 @@ def diagnosis(evidence: tuple[str, ...] = ("535 5.7.8",), n_causes: int = 3, **k
     )  # type: ignore[arg-type]
 
 
-def validate(blocks: list[dict[str, object]], *, max_blocks: int = bk.MAX_BLOCKS) -> None:
+def validate(blocks: list[dict[str, object]], *, max_blocks: int = MAX_BLOCKS) -> None:
     assert len(blocks) <= max_blocks
     for block in blocks:
         Block.parse(block).validate_json()  # raises SlackObjectFormationError on a broken limit
         text = block.get("text")
         if isinstance(text, dict):
-            limit = bk.HEADER_MAX if block["type"] == "header" else bk.SECTION_MAX
+            limit = HEADER_MAX if block["type"] == "header" else SECTION_MAX
             assert len(text["text"]) <= limit
 
 
 def test_a_normal_answer_has_cause_confidence_evidence_fix_and_buttons() -> None:
-    blocks = bk.diagnosis_blocks(
+    blocks = diagnosis_blocks(
         diagnosis(), kb=KB, fix="1. one\n2. two", ref="p-1", probe_target="smtp.gmail.com:587"
     )
     validate(blocks)
@@ -56,19 +60,19 @@ def test_huge_inputs_are_cut_within_every_limit_and_buttons_survive() -> None:
         lint=tuple(LintIssue(id="l", cause="tls_mismatch", message="m" * 4000) for _ in range(20)),
     )
     fix = "\n".join(f"{i}. " + "step " * 200 for i in range(200))
-    blocks = bk.diagnosis_blocks(d, kb=KB, fix=fix, ref="p-1", probe_target="h" * 400)
+    blocks = diagnosis_blocks(d, kb=KB, fix=fix, ref="p-1", probe_target="h" * 400)
     validate(blocks)
-    assert len(json.dumps(blocks)) <= bk.MAX_MESSAGE_JSON + 200
+    assert len(json.dumps(blocks)) <= MAX_MESSAGE_JSON + 200
     assert blocks[-1]["type"] == "actions"
-    assert bk.CUT_NOTE in json.dumps(blocks, ensure_ascii=False)
+    assert CUT_NOTE in json.dumps(blocks, ensure_ascii=False)
 
 
 def test_header_is_capped_at_150() -> None:
     kb = FakeKB()
     kb.causes["bad_credentials"].title = "T" * 400
-    blocks = bk.diagnosis_blocks(diagnosis(), kb=kb, fix=None, ref=None)
+    blocks = diagnosis_blocks(diagnosis(), kb=kb, fix=None, ref=None)
     assert blocks[0]["type"] == "header"
-    assert len(blocks[0]["text"]["text"]) <= bk.HEADER_MAX
+    assert len(blocks[0]["text"]["text"]) <= HEADER_MAX
 
 
 @pytest.mark.parametrize(
@@ -77,14 +81,14 @@ def test_header_is_capped_at_150() -> None:
 def test_user_text_cannot_mention_or_link(hostile: str) -> None:
     """mrkdwn gets escaped text; plain_text (headers) never renders mentions, so it may keep it as typed."""
     d = diagnosis(evidence=(f"535 {hostile}",), ambiguity=hostile)
-    blocks = bk.diagnosis_blocks(d, kb=KB, fix=None, ref="p-1")
+    blocks = diagnosis_blocks(d, kb=KB, fix=None, ref="p-1")
     assert hostile not in json.dumps(mrkdwn_texts(blocks))
     report = {
         "host": hostile,
         "ports": [{"port": 25, "status": "open", "detail": hostile}],
         "findings": [{"cause": "tls_mismatch", "detail": hostile}],
     }
-    probe = bk.probe_blocks(report, kb=KB)
+    probe = probe_blocks(report, kb=KB)
     assert hostile not in json.dumps(mrkdwn_texts(probe))
     assert "&lt;" in json.dumps(mrkdwn_texts(probe))
 
@@ -99,7 +103,7 @@ def mrkdwn_texts(node: object) -> list[str]:
 
 
 def test_mrkdwn_objects_are_verbatim() -> None:
-    blocks = bk.diagnosis_blocks(diagnosis(), kb=KB, fix="1. x", ref="p-1")
+    blocks = diagnosis_blocks(diagnosis(), kb=KB, fix="1. x", ref="p-1")
     for block in blocks:
         if block["type"] == "section":
             assert block["text"]["verbatim"] is True
@@ -107,13 +111,13 @@ def test_mrkdwn_objects_are_verbatim() -> None:
 
 def test_not_smtp_says_what_to_paste_and_has_no_buttons() -> None:
     d = Diagnosis(is_smtp=False, causes=(), facts=Facts())
-    blocks = bk.diagnosis_blocks(d, kb=KB, fix=None, ref="p-1")
+    blocks = diagnosis_blocks(d, kb=KB, fix=None, ref="p-1")
     assert all(b["type"] != "actions" for b in blocks)
     assert "could not find" in json.dumps(blocks)
 
 
 def test_other_causes_skip_the_shown_one() -> None:
-    blocks = bk.other_causes_blocks(diagnosis(), kb=KB, ref="p-1")
+    blocks = other_causes_blocks(diagnosis(), kb=KB, ref="p-1")
     dumped = json.dumps(blocks)
     assert "Wrong username or password" not in dumped
     assert "App password required" in dumped
@@ -121,29 +125,29 @@ def test_other_causes_skip_the_shown_one() -> None:
 
 
 def test_home_view_and_modal_are_valid_views() -> None:
-    home = bk.home_view(KB, {"diagnoses": 3, "probes": 1, "helpful": 2, "not_helpful": 0})
+    home = home_view(KB, {"diagnoses": 3, "probes": 1, "helpful": 2, "not_helpful": 0})
     View(**home).validate_json()
     assert "diagnoses: *3*" in json.dumps(home)
-    modal = bk.paste_modal(channel_id="C1")
+    modal = paste_modal(channel_id="C1")
     View(**modal).validate_json()
     assert json.loads(modal["private_metadata"]) == {"channel": "C1"}
 
 
 def test_button_values_stay_within_2000() -> None:
-    blocks = bk.diagnosis_blocks(diagnosis(), kb=KB, fix=None, ref="p-" + "x" * 3000, probe_target="h")
+    blocks = diagnosis_blocks(diagnosis(), kb=KB, fix=None, ref="p-" + "x" * 3000, probe_target="h")
     for el in blocks[-1]["elements"]:
-        assert len(el["value"]) <= bk.BUTTON_VALUE_MAX
+        assert len(el["value"]) <= BUTTON_VALUE_MAX
 
 
 def test_provider_and_probe_blocks_are_valid() -> None:
-    validate(bk.provider_blocks(KB.providers["gmail"]))
+    validate(provider_blocks(KB.providers["gmail"]))
     report = {
         "host": "smtp.gmail.com",
         "addresses": ["192.0.2.1"],
         "ports": [{"port": 465, "status": "timeout"}, {"port": 587, "status": "open", "tls": "TLSv1.3"}],
         "findings": [],
     }
-    validate(bk.probe_blocks(report, kb=KB))
+    validate(probe_blocks(report, kb=KB))
 
 
 def test_port_table_escapes_server_text_and_keeps_one_line_per_port() -> None:
@@ -156,7 +160,7 @@ def test_port_table_escapes_server_text_and_keeps_one_line_per_port() -> None:
             {"port": 465, "status": "timeout", "tls": "none", "stage": "connect", "error": "no answer"},
         ],
     }
-    table = bk.port_table(report)
+    table = port_table(report)
     assert "<!channel>" not in table
     assert "&lt;!channel&gt; hi &amp; 'bye' second line" in table
     rows = table.strip("`\n").splitlines()
@@ -164,4 +168,12 @@ def test_port_table_escapes_server_text_and_keeps_one_line_per_port() -> None:
     assert rows[1].split()[:5] == ["587", "ok", "STARTTLS", "TLSv1.3", "PLAIN"]
     assert "expired" in rows[1]
     assert rows[2].split()[:2] == ["465", "timeout"]
-    validate(bk.probe_blocks(report, kb=KB))
+    validate(probe_blocks(report, kb=KB))
+
+
+def test_button_values_round_trip_through_the_one_protocol_and_foreign_values_read_as_empty() -> None:
+    value = ButtonValue(ref="p-1", target="smtp.example.com:587", cause="bad_credentials", thread="171.5")
+    assert decode_value(encode_value(value)) == value
+    assert encode_value(ButtonValue(ref="p-1")) == '{"r":"p-1"}'
+    for foreign in (None, "", "not json", "[1, 2]", '"r"'):
+        assert decode_value(foreign) == ButtonValue()

@@ -14,7 +14,16 @@ from typing import Any
 
 import pytest
 
-from bot.render import blocks as bk
+from bot.render.slack.actions import (
+    ACTION_AUTH_CHECK,
+    ACTION_FIXED,
+    ACTION_NOT_FIXED,
+    ACTION_OTHER,
+    ACTION_PROBE,
+    ACTION_SHARE,
+    ACTION_SHOW_FIX,
+)
+from bot.render.slack.home import MODAL_CALLBACK, MODAL_INPUT_ACTION, MODAL_INPUT_BLOCK
 from tests.slack.conftest import Harness, payload
 from tests.slack.fake_slack import BOT_ID, BOT_USER_ID
 
@@ -117,12 +126,12 @@ async def test_command_paste_gets_a_private_diagnosis_with_buttons(harness: Harn
     assert "80%" in answer.text
     assert "Fix step one for bad_credentials" in answer.text
     assert set(answer.action_values()) == {
-        bk.ACTION_PROBE,
-        bk.ACTION_AUTH_CHECK,
-        bk.ACTION_SHARE,
-        bk.ACTION_OTHER,
-        bk.ACTION_FIXED,
-        bk.ACTION_NOT_FIXED,
+        ACTION_PROBE,
+        ACTION_AUTH_CHECK,
+        ACTION_SHARE,
+        ACTION_OTHER,
+        ACTION_FIXED,
+        ACTION_NOT_FIXED,
     }
     assert SMTP_PASTE not in json.dumps(answer.action_values())  # buttons carry a reference, not the paste
 
@@ -139,7 +148,7 @@ async def test_command_without_text_opens_the_paste_modal(harness: Harness) -> N
     await harness.command("")
     [call] = await harness.fake.wait_for(1, "views.open")
     assert call.args["trigger_id"] == "13345224609.7384"
-    assert call.args["view"]["callback_id"] == bk.MODAL_CALLBACK
+    assert call.args["view"]["callback_id"] == MODAL_CALLBACK
 
 
 async def test_command_provider_and_unknown_provider(harness: Harness) -> None:
@@ -394,7 +403,7 @@ def click(harness: Harness, action_id: str, value: str, *, ephemeral: bool = Tru
 
 async def test_share_posts_the_answer_publicly(harness: Harness) -> None:
     values = await _command_answer(harness)
-    status, _ = await harness.interactive(click(harness, bk.ACTION_SHARE, values[bk.ACTION_SHARE]))
+    status, _ = await harness.interactive(click(harness, ACTION_SHARE, values[ACTION_SHARE]))
     await harness.settle()
     assert status == 200
     [shared] = harness.fake.posts
@@ -404,18 +413,18 @@ async def test_share_posts_the_answer_publicly(harness: Harness) -> None:
 
 async def test_other_causes_lists_the_runners_up(harness: Harness) -> None:
     values = await _command_answer(harness)
-    await harness.interactive(click(harness, bk.ACTION_OTHER, values[bk.ACTION_OTHER]))
+    await harness.interactive(click(harness, ACTION_OTHER, values[ACTION_OTHER]))
     await harness.settle()
     [other] = harness.fake.posts
     assert other.ephemeral
     assert "App password required" in other.text
-    assert bk.ACTION_SHOW_FIX in other.action_values()
+    assert ACTION_SHOW_FIX in other.action_values()
 
 
 async def test_feedback_is_recorded_once_and_thanked(harness: Harness) -> None:
     values = await _command_answer(harness)
     for _ in range(2):
-        await harness.interactive(click(harness, bk.ACTION_FIXED, values[bk.ACTION_FIXED]))
+        await harness.interactive(click(harness, ACTION_FIXED, values[ACTION_FIXED]))
         await harness.settle()
     report = await harness.services.store.feedback_report("T123ABC456")
     [cause] = [c for c in report.causes if c.cause_id == "bad_credentials"]
@@ -425,8 +434,8 @@ async def test_feedback_is_recorded_once_and_thanked(harness: Harness) -> None:
 
 async def test_probe_button_updates_the_private_answer_in_place(harness: Harness) -> None:
     values = await _command_answer(harness)
-    assert json.loads(values[bk.ACTION_PROBE])["t"] == "smtp.gmail.com:587"
-    await harness.interactive(click(harness, bk.ACTION_PROBE, values[bk.ACTION_PROBE]))
+    assert json.loads(values[ACTION_PROBE])["t"] == "smtp.gmail.com:587"
+    await harness.interactive(click(harness, ACTION_PROBE, values[ACTION_PROBE]))
     await harness.settle()
     progress, result = harness.fake.posts
     assert "probing smtp.gmail.com:587" in progress.text
@@ -438,9 +447,9 @@ async def test_probe_button_updates_the_private_answer_in_place(harness: Harness
 async def test_probe_button_on_a_thread_reply_posts_progress_then_updates_it(harness: Harness) -> None:
     await harness.event(channel_message(SMTP_PASTE))
     await harness.settle()
-    value = harness.fake.posts[0].action_values()[bk.ACTION_PROBE]
+    value = harness.fake.posts[0].action_values()[ACTION_PROBE]
     harness.fake.calls.clear()
-    body = click(harness, bk.ACTION_PROBE, value, ephemeral=False)
+    body = click(harness, ACTION_PROBE, value, ephemeral=False)
     body["channel"]["id"] = body["container"]["channel_id"] = "C123ABC456"
     body["message"] = {
         "type": "message",
@@ -458,7 +467,7 @@ async def test_probe_button_on_a_thread_reply_posts_progress_then_updates_it(har
 
 
 async def test_expired_reference_says_so(harness: Harness) -> None:
-    await harness.interactive(click(harness, bk.ACTION_OTHER, json.dumps({"r": "p-gone"})))
+    await harness.interactive(click(harness, ACTION_OTHER, json.dumps({"r": "p-gone"})))
     await harness.settle()
     [reply] = harness.fake.posts
     assert "expired" in reply.text
@@ -482,12 +491,12 @@ async def test_modal_submission_answers_privately_in_the_channel(harness: Harnes
     body = payload("view_submission.json")
     body["view"].update(
         {
-            "callback_id": bk.MODAL_CALLBACK,
+            "callback_id": MODAL_CALLBACK,
             "private_metadata": json.dumps({"channel": "C42"}),
             "state": {
                 "values": {
-                    bk.MODAL_INPUT_BLOCK: {
-                        bk.MODAL_INPUT_ACTION: {"type": "plain_text_input", "value": SMTP_PASTE}
+                    MODAL_INPUT_BLOCK: {
+                        MODAL_INPUT_ACTION: {"type": "plain_text_input", "value": SMTP_PASTE}
                     }
                 }
             },

@@ -16,7 +16,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from bot.render import blocks as bk
+from bot.render.slack.actions import ACTION_OTHER, ACTION_PROBE
 from bot.slack.services import Services
 from bot.store import LocalProbeRunner, MemoryStore
 from tests.probe.conftest import Certs, ServerFactory, certs, smtp_server  # noqa: F401  (fixtures)
@@ -53,10 +53,10 @@ async def test_probe_button_merges_the_findings_into_the_ranking_in_place(live: 
     assert "live probe:" not in first.text
     before = [line for line in first.text.splitlines() if "Likely cause" in line]
     values = first.action_values()
-    assert json.loads(values[bk.ACTION_PROBE])["t"] == "127.0.0.1:587"
+    assert json.loads(values[ACTION_PROBE])["t"] == "127.0.0.1:587"
     h.fake.calls.clear()
 
-    await h.interactive(click(h, bk.ACTION_PROBE, values[bk.ACTION_PROBE]))
+    await h.interactive(click(h, ACTION_PROBE, values[ACTION_PROBE]))
     await h.settle(5)
     progress, result = h.fake.posts
     assert "probing 127.0.0.1:587" in progress.text
@@ -91,9 +91,9 @@ async def test_probe_button_in_a_thread_updates_the_progress_message_with_the_me
     await h.event(channel_message(PASTE))
     await h.settle()
     [answer] = h.fake.posts
-    value = answer.action_values()[bk.ACTION_PROBE]
+    value = answer.action_values()[ACTION_PROBE]
     h.fake.calls.clear()
-    body = click(h, bk.ACTION_PROBE, value, ephemeral=False)
+    body = click(h, ACTION_PROBE, value, ephemeral=False)
     body["channel"]["id"] = body["container"]["channel_id"] = "C123ABC456"
     body["message"] = {"type": "message", "ts": "1700000000.000001", "thread_ts": "1355517523.000005"}
     await h.interactive(body)
@@ -167,12 +167,12 @@ async def test_other_buttons_of_a_probed_answer_keep_the_probe_evidence(live: tu
     await h.command(PASTE)
     await h.settle()
     values = h.fake.posts[0].action_values()
-    assert bk.ACTION_OTHER not in values  # the paste alone points at one cause
-    await h.interactive(click(h, bk.ACTION_PROBE, values[bk.ACTION_PROBE]))
+    assert ACTION_OTHER not in values  # the paste alone points at one cause
+    await h.interactive(click(h, ACTION_PROBE, values[ACTION_PROBE]))
     await h.settle(5)
     probed = h.fake.posts[-1].action_values()
     h.fake.calls.clear()
-    await h.interactive(click(h, bk.ACTION_OTHER, probed[bk.ACTION_OTHER]))
+    await h.interactive(click(h, ACTION_OTHER, probed[ACTION_OTHER]))
     await h.settle()
     [other] = h.fake.posts
     assert "live probe: port 587 offers AUTH" in other.text

@@ -19,7 +19,7 @@ async def test_real_engine_answers_a_gmail_535_with_fix_and_buttons(fake: FakeSl
         kb = load_knowledge_base()
     except Exception as exc:  # the engine is developed alongside; pin the Slack side only when it loads
         pytest.skip(f"knowledge base / engine not loadable here: {exc}")
-    from bot.render import blocks as bk
+    from bot.render.slack.kit import MAX_BLOCKS
     from bot.slack import replies
 
     services = Services(settings=make_settings(fake), kb=kb, store=MemoryStore(), probe=FakeProbe(),
@@ -30,7 +30,7 @@ async def test_real_engine_answers_a_gmail_535_with_fix_and_buttons(fake: FakeSl
     assert d.is_smtp
     message = replies.answer(services, d, ref="p-1")
     blocks = message["blocks"]
-    assert len(blocks) <= bk.MAX_BLOCKS
+    assert len(blocks) <= MAX_BLOCKS
     assert blocks[-1]["type"] == "actions"
     assert "<!channel>" not in str(blocks)
     assert "How to fix it" in str(blocks)

@@ -16,19 +16,32 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.render import blocks as bk
 from bot.render.escape import escape_mrkdwn
+from bot.render.slack.actions import (
+    ACTION_AUTH_CHECK,
+    ACTION_FIXED,
+    ACTION_NOT_FIXED,
+    ACTION_OTHER,
+    ACTION_PREFIX,
+    ACTION_PROBE,
+    ACTION_SHARE,
+    ACTION_SHOW_FIX,
+    ButtonValue,
+    decode_value,
+)
+from bot.render.slack.answer import other_causes_blocks
+from bot.render.slack.kit import fit, message_blocks
+from bot.render.slack.probe import progress_blocks
 from bot.slack import replies
 from bot.slack.listeners.login import open_login_modal
 from bot.slack.listeners.probe import diagnose_with_last_probe, probe_message, remember_probe, run_live_probe
 from bot.slack.services import Services
-from bot.slack.triage import decode_value
 
 __all__ = ["handle_action", "register"]
 
 log = logging.getLogger(__name__)
 
-ACTION_PATTERN = re.compile(r"^smtp_help_")
+ACTION_PATTERN = re.compile("^" + re.escape(ACTION_PREFIX))
 _USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
 EXPIRED = "That answer has expired. Paste the error again with `/smtp-help`."
 
@@ -70,7 +83,7 @@ class _Click:
     team_id: str
     channel: str
     user: str
-    value: dict[str, str]
+    value: ButtonValue
     response_url: str | None
     ephemeral: bool
     message_ts: str | None
@@ -96,18 +109,18 @@ class _Click:
 
 async def _load(services: Services, click: _Click) -> Any:
     ctx = await replies.load_paste(
-        services, team_id=click.team_id, channel=click.channel, ref=click.value.get("r", "")
+        services, team_id=click.team_id, channel=click.channel, ref=click.value.ref
     )
     if ctx is None:
         await replies.respond_to(
-            services, click.response_url, {"text": EXPIRED, "blocks": bk.message_blocks(EXPIRED)}
+            services, click.response_url, {"text": EXPIRED, "blocks": message_blocks(EXPIRED)}
         )
     return ctx
 
 
 async def _diagnosis(services: Services, click: _Click, text: str) -> Any:
     return await diagnose_with_last_probe(
-        services, team_id=click.team_id, channel=click.channel, ref=click.value.get("r", ""), text=text
+        services, team_id=click.team_id, channel=click.channel, ref=click.value.ref, text=text
     )
 
 
@@ -118,10 +131,10 @@ async def _share(services: Services, client: AsyncWebClient, click: _Click) -> N
     d = await _diagnosis(services, click, ctx.text)
     intro = f"Shared by <@{click.user}>" if _USER_ID.match(click.user) else None
     message = replies.answer(
-        services, d, ref=click.value["r"], cause_id=click.value.get("c"), share=False, intro=intro
+        services, d, ref=click.value.ref, cause_id=(click.value.cause or None), share=False, intro=intro
     )
     await replies.respond_to(
-        services, click.response_url, message, response_type="in_channel", thread_ts=click.value.get("th")
+        services, click.response_url, message, response_type="in_channel", thread_ts=(click.value.thread or None)
     )
 
 
@@ -135,7 +148,7 @@ async def _other(services: Services, client: AsyncWebClient, click: _Click) -> N
         click.response_url,
         {
             "text": "Other possible causes",
-            "blocks": bk.other_causes_blocks(d, kb=services.kb, ref=click.value["r"]),
+            "blocks": other_causes_blocks(d, kb=services.kb, ref=click.value.ref),
         },
     )
 
@@ -149,18 +162,18 @@ async def _show_fix(services: Services, client: AsyncWebClient, click: _Click) -
         services,
         click.response_url,
         replies.answer(
-            services, d, ref=click.value["r"], cause_id=click.value.get("c"), share=click.ephemeral
+            services, d, ref=click.value.ref, cause_id=(click.value.cause or None), share=click.ephemeral
         ),
     )
 
 
 async def _feedback(services: Services, click: _Click, *, helpful: bool) -> None:
-    cause_id = click.value.get("c", "")
+    cause_id = click.value.cause
     ctx = await _load(services, click)
     if ctx is None or not cause_id:
         return
     first = await services.store.claim_event(
-        f"feedback:{click.team_id}:{click.channel}:{click.value['r']}:{cause_id}:{click.user}"
+        f"feedback:{click.team_id}:{click.channel}:{click.value.ref}:{cause_id}:{click.user}"
     )
     if first:
         await services.store.record_feedback(
@@ -175,15 +188,15 @@ async def _feedback(services: Services, click: _Click, *, helpful: bool) -> None
     if helpful:
         text = f"Thanks! Glad the fix for *{title}* worked; it is noted so the next person gets it faster."
         await replies.respond_to(
-            services, click.response_url, {"text": text, "blocks": bk.message_blocks(text)}
+            services, click.response_url, {"text": text, "blocks": message_blocks(text)}
         )
         return
     d = await _diagnosis(services, click, ctx.text)
     text = f"Thanks for telling me. I noted that the fix for *{title}* did not help."
-    blocks = bk.message_blocks(text)
+    blocks = message_blocks(text)
     if len(d.causes) > 1:
-        blocks += bk.other_causes_blocks(d, kb=services.kb, ref=click.value["r"], shown=cause_id)
-    await replies.respond_to(services, click.response_url, {"text": text, "blocks": bk.fit(blocks)})
+        blocks += other_causes_blocks(d, kb=services.kb, ref=click.value.ref, shown=cause_id)
+    await replies.respond_to(services, click.response_url, {"text": text, "blocks": fit(blocks)})
 
 
 async def _fixed(services: Services, client: AsyncWebClient, click: _Click) -> None:
@@ -195,14 +208,14 @@ async def _not_fixed(services: Services, client: AsyncWebClient, click: _Click) 
 
 
 async def _probe(services: Services, client: AsyncWebClient, click: _Click) -> None:
-    target = click.value.get("t", "")
+    target = click.value.target
     if not target:
         return
     progress: dict[str, Any] = {
         "text": f"probing {escape_mrkdwn(target)}…",
-        "blocks": bk.progress_blocks(target),
+        "blocks": progress_blocks(target),
     }
-    ref = click.value.get("r", "")
+    ref = click.value.ref
     if click.ephemeral:  # a private answer: replace it in place, progress first
         await replies.respond_to(services, click.response_url, progress, replace_original=True)
     else:  # an answer in a thread: a progress message there, updated in place
@@ -221,17 +234,17 @@ async def _probe(services: Services, client: AsyncWebClient, click: _Click) -> N
 
 
 async def _login(services: Services, client: AsyncWebClient, click: _Click) -> None:
-    target = click.value.get("t", "")
+    target = click.value.target
     if target and click.trigger_id:
         await open_login_modal(services, client, trigger_id=click.trigger_id, target=target, channel=click.channel)
 
 
 _HANDLERS = {
-    bk.ACTION_SHARE: _share,
-    bk.ACTION_OTHER: _other,
-    bk.ACTION_SHOW_FIX: _show_fix,
-    bk.ACTION_FIXED: _fixed,
-    bk.ACTION_NOT_FIXED: _not_fixed,
-    bk.ACTION_PROBE: _probe,
-    bk.ACTION_AUTH_CHECK: _login,
+    ACTION_SHARE: _share,
+    ACTION_OTHER: _other,
+    ACTION_SHOW_FIX: _show_fix,
+    ACTION_FIXED: _fixed,
+    ACTION_NOT_FIXED: _not_fixed,
+    ACTION_PROBE: _probe,
+    ACTION_AUTH_CHECK: _login,
 }

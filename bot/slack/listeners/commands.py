@@ -14,8 +14,10 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.render import blocks as bk
 from bot.render.escape import escape_mrkdwn
+from bot.render.slack.home import help_blocks, paste_modal, provider_blocks
+from bot.render.slack.kit import message_blocks
+from bot.render.slack.probe import progress_blocks
 from bot.slack import replies
 from bot.slack.listeners.login import open_login_modal
 from bot.slack.listeners.probe import probe_message, run_live_probe
@@ -44,7 +46,7 @@ async def handle_command(
     cmd = parse_command(str(command.get("text") or ""))
     team_id, channel = str(command.get("team_id") or ""), str(command.get("channel_id") or "")
     if cmd.kind == "help":
-        await ack(text="smtp-help usage", blocks=bk.help_blocks())
+        await ack(text="smtp-help usage", blocks=help_blocks())
     elif cmd.kind == "provider":
         await ack(**_provider_answer(services, cmd.arg))
     elif cmd.kind == "channel":
@@ -61,7 +63,7 @@ async def handle_command(
         await ack()
         services.background.spawn(
             client.views_open(
-                trigger_id=command["trigger_id"], view=bk.paste_modal(channel_id=channel or None)
+                trigger_id=command["trigger_id"], view=paste_modal(channel_id=channel or None)
             ),
             name="views_open",
         )
@@ -74,7 +76,7 @@ async def handle_command(
             name="views_open",
         )
     elif cmd.kind == "probe":
-        await ack(text=f"probing {escape_mrkdwn(cmd.arg)}…", blocks=bk.progress_blocks(cmd.arg))
+        await ack(text=f"probing {escape_mrkdwn(cmd.arg)}…", blocks=progress_blocks(cmd.arg))
         services.background.spawn(_probe(services, command, cmd), name="command_probe")
     else:
         await ack()
@@ -88,11 +90,11 @@ def _provider_answer(services: Services, provider_id: str) -> dict[str, Any]:
         known = ", ".join(f"`{escape_mrkdwn(p)}`" for p in sorted(providers)) or "none loaded"
         return {
             "text": "Unknown provider",
-            "blocks": bk.message_blocks(f"I don't know `{escape_mrkdwn(provider_id)}`. Known: {known}."),
+            "blocks": message_blocks(f"I don't know `{escape_mrkdwn(provider_id)}`. Known: {known}."),
         }
     return {
         "text": f"{getattr(provider, 'name', provider_id)} SMTP settings",
-        "blocks": bk.provider_blocks(provider),
+        "blocks": provider_blocks(provider),
     }
 
 

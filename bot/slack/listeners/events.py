@@ -11,7 +11,8 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.errors import StoreError
-from bot.render import blocks as bk
+from bot.render.slack.answer import thread_unclear_blocks
+from bot.render.slack.home import home_view
 from bot.slack import replies
 from bot.slack.services import Services
 from bot.slack.triage import MAX_PASTE_CHARS, message_text, skip_reason, strip_mentions
@@ -57,7 +58,7 @@ async def _publish_home(services: Services, client: AsyncWebClient, *, team_id: 
         feedback = await services.store.feedback_report(team_id)
     except StoreError:  # the database is down: Home still shows usage and what the bot knows
         feedback = None
-    await client.views_publish(user_id=user, view=bk.home_view(services.kb, counts, feedback=feedback))
+    await client.views_publish(user_id=user, view=home_view(services.kb, counts, feedback=feedback))
 
 
 async def handle_app_mention(
@@ -121,7 +122,7 @@ async def _answer_mention(
             channel=channel,
             thread_ts=thread_ts,
             text="No SMTP problem found",
-            blocks=bk.thread_unclear_blocks(),
+            blocks=thread_unclear_blocks(),
         )
         return
     message = replies.answer(services, d, ref=thread_ts, share=False)

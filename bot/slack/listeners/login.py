@@ -25,9 +25,21 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.errors import SmtpHelpError, TargetNotAllowed
-from bot.render import blocks as bk
-from bot.render import login as lg
 from bot.render.escape import escape_mrkdwn
+from bot.render.slack.kit import fit
+from bot.render.slack.login import (
+    LOGIN_MODAL_CALLBACK,
+    LOGIN_PASSWORD_ACTION,
+    LOGIN_PASSWORD_BLOCK,
+    LOGIN_USER_ACTION,
+    LOGIN_USER_BLOCK,
+    PASSWORD_MAX,
+    USERNAME_MAX,
+    login_fallback,
+    login_header,
+    login_modal,
+    login_verdict,
+)
 from bot.slack.listeners.probe import ProbeOutcome, check_probe_limits, probe_message
 from bot.slack.services import Services
 
@@ -80,7 +92,7 @@ def register(app: AsyncApp, services: Services) -> None:
     ) -> None:
         await handle_login_submission(ack=ack, body=body, view=view, client=client, services=services)
 
-    app.view(lg.LOGIN_MODAL_CALLBACK)(on_submit)
+    app.view(LOGIN_MODAL_CALLBACK)(on_submit)
 
 
 def _login_port(target: str) -> int | None:
@@ -101,7 +113,7 @@ async def open_login_modal(
     services: Services, client: AsyncWebClient, *, trigger_id: str, target: str, channel: str
 ) -> None:
     """Open the credential modal for `target` (private to the user who clicked or typed the command)."""
-    view = lg.login_modal(
+    view = login_modal(
         target=target, port=_login_port(target), channel_id=channel or None, checks_left=AUTH_CHECKS_PER_USER[0]
     )
     await client.views_open(trigger_id=trigger_id, view=view)
@@ -132,16 +144,16 @@ async def handle_login_submission(
 ) -> None:
     """Close the modal (or say which field is missing), then test the login in the background."""
     services.background.saw_request()
-    username = _value(view, lg.LOGIN_USER_BLOCK, lg.LOGIN_USER_ACTION).strip()[: lg.USERNAME_MAX]
-    secret = Secret(_value(view, lg.LOGIN_PASSWORD_BLOCK, lg.LOGIN_PASSWORD_ACTION)[: lg.PASSWORD_MAX])
+    username = _value(view, LOGIN_USER_BLOCK, LOGIN_USER_ACTION).strip()[: USERNAME_MAX]
+    secret = Secret(_value(view, LOGIN_PASSWORD_BLOCK, LOGIN_PASSWORD_ACTION)[: PASSWORD_MAX])
     target, channel = _metadata(view)
     errors: dict[str, str] = {}
     if not username:
-        errors[lg.LOGIN_USER_BLOCK] = "Enter the SMTP username."
+        errors[LOGIN_USER_BLOCK] = "Enter the SMTP username."
     if not secret:
-        errors[lg.LOGIN_PASSWORD_BLOCK] = "Enter the SMTP password."
+        errors[LOGIN_PASSWORD_BLOCK] = "Enter the SMTP password."
     if not target:
-        errors[lg.LOGIN_USER_BLOCK] = "This form has lost its server; open it again from the answer."
+        errors[LOGIN_USER_BLOCK] = "This form has lost its server; open it again from the answer."
     if errors:
         secret.take()
         await ack(response_action="errors", errors=errors)
@@ -239,8 +251,8 @@ async def login_message(services: Services, outcome: ProbeOutcome, *, username: 
     body = list(message["blocks"])
     if body and body[0].get("type") == "header":  # probe_blocks' "Live probe: host"
         body = body[1:]
-    blocks = [lg.login_header(outcome.report), lg.login_verdict(outcome.report, username=username), *body]
-    return {"text": lg.login_fallback(outcome.report, target=outcome.target), "blocks": bk.fit(blocks)}
+    blocks = [login_header(outcome.report), login_verdict(outcome.report, username=username), *body]
+    return {"text": login_fallback(outcome.report, target=outcome.target), "blocks": fit(blocks)}
 
 
 async def _answer(

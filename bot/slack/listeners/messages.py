@@ -14,7 +14,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp, AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.render import blocks as bk
+from bot.render.slack.answer import secret_warning_blocks
 from bot.slack import replies
 from bot.slack.services import Services
 from bot.slack.triage import confident_enough, mentions_user, message_text, skip_reason, thread_update
@@ -82,7 +82,7 @@ async def _answer(
             channel=channel,
             user=str(user),
             text="Rotate the secret you pasted",
-            blocks=bk.secret_warning_blocks(d.facts.secrets),
+            blocks=secret_warning_blocks(d.facts.secrets),
         )
     if event.get("channel_type") == "im":
         await _answer_dm(services, client, team_id=team_id, channel=channel, d=d)

@@ -13,8 +13,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.errors import SmtpHelpError, TargetNotAllowed
-from bot.render import blocks as bk
 from bot.render.escape import escape_mrkdwn
+from bot.render.slack.kit import message_blocks
+from bot.render.slack.probe import probe_blocks
 from bot.slack import replies
 from bot.slack.services import Services
 
@@ -129,7 +130,7 @@ async def probe_message(
     """text + blocks for a finished probe: merged with the paste `text` when there is one (buttons use `ref`)."""
     title = f"probe of {escape_mrkdwn(outcome.target)}"
     if outcome.report is None:
-        return {"text": title, "blocks": bk.message_blocks(outcome.refusal or "The probe did not run.")}
+        return {"text": title, "blocks": message_blocks(outcome.refusal or "The probe did not run.")}
     report = _report_object(outcome.report)
     if text and report is not None:
         d = await replies.diagnose_soon(services, text, probe=report)
@@ -144,4 +145,4 @@ async def probe_message(
             fix = services.fix_text(d, services.kb, top, mrkdwn=True)
         except Exception:  # a broken fix template must not cost the user the probe result
             log.exception("fix text for probe finding %s failed", top)
-    return {"text": title, "blocks": bk.probe_blocks(outcome.report, kb=services.kb, fix=fix)}
+    return {"text": title, "blocks": probe_blocks(outcome.report, kb=services.kb, fix=fix)}

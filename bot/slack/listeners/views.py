@@ -12,7 +12,7 @@ from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.render import blocks as bk
+from bot.render.slack.home import MODAL_CALLBACK, MODAL_INPUT_ACTION, MODAL_INPUT_BLOCK
 from bot.slack import replies
 from bot.slack.services import Services
 from bot.slack.triage import MAX_PASTE_CHARS
@@ -30,12 +30,12 @@ def register(app: AsyncApp, services: Services) -> None:
     ) -> None:
         await handle_paste_submission(ack=ack, body=body, view=view, client=client, services=services)
 
-    app.view(bk.MODAL_CALLBACK)(on_submit)
+    app.view(MODAL_CALLBACK)(on_submit)
 
 
 def _pasted(view: Mapping[str, Any]) -> str:
-    values = ((view.get("state") or {}).get("values") or {}).get(bk.MODAL_INPUT_BLOCK) or {}
-    return str((values.get(bk.MODAL_INPUT_ACTION) or {}).get("value") or "")[:MAX_PASTE_CHARS]
+    values = ((view.get("state") or {}).get("values") or {}).get(MODAL_INPUT_BLOCK) or {}
+    return str((values.get(MODAL_INPUT_ACTION) or {}).get("value") or "")[:MAX_PASTE_CHARS]
 
 
 async def handle_paste_submission(
@@ -51,7 +51,7 @@ async def handle_paste_submission(
     text = _pasted(view)
     if not text.strip():
         await ack(
-            response_action="errors", errors={bk.MODAL_INPUT_BLOCK: "Paste an error or your SMTP settings."}
+            response_action="errors", errors={MODAL_INPUT_BLOCK: "Paste an error or your SMTP settings."}
         )
         return
     await ack()

@@ -11,7 +11,9 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from bot.render.escape import escape_mrkdwn, strip_controls
+from bot.render.escape import escape_mrkdwn
+from bot.render.slack.kit import HEADER_MAX, code, mrkdwn, plain
+from bot.text import strip_controls
 
 __all__ = [
     "LOGIN_MODAL_CALLBACK",
@@ -34,23 +36,6 @@ LOGIN_PASSWORD_BLOCK = "login_password"  # noqa: S105  (a block id, not a secret
 LOGIN_PASSWORD_ACTION = "password"  # noqa: S105  (an action id, not a secret)
 USERNAME_MAX = 320  # an address at most (RFC 5321 path limits)
 PASSWORD_MAX = 256
-_LINE = 300  # one echoed server reply
-
-
-def _plain(text: str, limit: int) -> dict[str, Any]:
-    return {"type": "plain_text", "text": strip_controls(text)[:limit] or " ", "emoji": True}
-
-
-def _mrkdwn(text: str) -> dict[str, Any]:
-    return {"type": "mrkdwn", "text": text, "verbatim": True}
-
-
-def _code(text: str, limit: int = _LINE) -> str:
-    """Untrusted text as inline code: controls stripped, capped, backticks neutralised, &<> escaped."""
-    clean = strip_controls(str(text)).replace("\n", " ").replace("`", "'")
-    if len(clean) > limit:
-        clean = clean[: limit - 1] + "…"
-    return f"`{escape_mrkdwn(clean)}`"
 
 
 def login_modal(*, target: str, port: int | None, channel_id: str | None, checks_left: int) -> dict[str, Any]:
@@ -59,7 +44,7 @@ def login_modal(*, target: str, port: int | None, channel_id: str | None, checks
     `port` is where the one AUTH will be tried (None when the target cannot be read yet: the submission then
     answers with the reason). `checks_left` is the per-user allowance shown in the modal.
     """
-    where = f"{_code(target, 255)} port {port}" if port else _code(target, 255)
+    where = f"{code(target, 255)} port {port}" if port else code(target, 255)
     text = (
         f"smtp-help connects to {where}, starts TLS and tries *one* AUTH with these credentials, then QUITs. "
         "No mail is sent.\n"
@@ -74,42 +59,42 @@ def login_modal(*, target: str, port: int | None, channel_id: str | None, checks
         "type": "modal",
         "callback_id": LOGIN_MODAL_CALLBACK,
         "private_metadata": json.dumps({"t": target[:255], "c": channel_id or ""}, separators=(",", ":")),
-        "title": _plain("Test SMTP login", 24),
-        "submit": _plain("Test login", 24),
-        "close": _plain("Cancel", 24),
+        "title": plain("Test SMTP login", 24),
+        "submit": plain("Test login", 24),
+        "close": plain("Cancel", 24),
         "clear_on_close": True,
         "notify_on_close": False,
         "blocks": [
-            {"type": "section", "text": _mrkdwn(text)},
+            {"type": "section", "text": mrkdwn(text)},
             {
                 "type": "input",
                 "block_id": LOGIN_USER_BLOCK,
-                "label": _plain("SMTP username", 2000),
+                "label": plain("SMTP username", 2000),
                 "element": {
                     "type": "plain_text_input",
                     "action_id": LOGIN_USER_ACTION,
                     "max_length": USERNAME_MAX,
-                    "placeholder": _plain("you@example.com, or apikey for SendGrid", 150),
+                    "placeholder": plain("you@example.com, or apikey for SendGrid", 150),
                 },
             },
             {
                 "type": "input",
                 "block_id": LOGIN_PASSWORD_BLOCK,
-                "label": _plain("SMTP password (used once, never stored)", 2000),
+                "label": plain("SMTP password (used once, never stored)", 2000),
                 "element": {
                     "type": "plain_text_input",
                     "action_id": LOGIN_PASSWORD_ACTION,
                     "max_length": PASSWORD_MAX,
                 },
             },
-            {"type": "context", "elements": [_mrkdwn(note)]},
+            {"type": "context", "elements": [mrkdwn(note)]},
         ],
     }
 
 
 def login_header(report: Mapping[str, Any]) -> dict[str, Any]:
     """ "Login test: host" (plain text, so nothing in the host name is read as markup)."""
-    return {"type": "header", "text": _plain(f"Login test: {report.get('host') or '?'}", 150)}
+    return {"type": "header", "text": plain(f"Login test: {report.get('host') or '?'}", HEADER_MAX)}
 
 
 def _auth_port(report: Mapping[str, Any]) -> Mapping[str, Any] | None:
@@ -119,32 +104,32 @@ def _auth_port(report: Mapping[str, Any]) -> Mapping[str, Any] | None:
 
 def login_verdict(report: Mapping[str, Any], *, username: str) -> dict[str, Any]:
     """The section that leads the answer: accepted / refused / not tried, the mechanism and the server's reply."""
-    user = _code(username, 120)
+    user = code(username, 120)
     port = _auth_port(report)
     if port is None:
-        return {"type": "section", "text": _mrkdwn(":warning: *Login not tried*: no port could be probed.")}
+        return {"type": "section", "text": mrkdwn(":warning: *Login not tried*: no port could be probed.")}
     number = port.get("port", "?")
     auth = port.get("auth")
     if not isinstance(auth, Mapping):
         why = port.get("error") or port.get("status") or "the connection did not get that far"
-        text = f":warning: *Login not tried* on port {number}: the probe stopped before AUTH ({_code(str(why))})."
-        return {"type": "section", "text": _mrkdwn(text)}
+        text = f":warning: *Login not tried* on port {number}: the probe stopped before AUTH ({code(str(why))})."
+        return {"type": "section", "text": mrkdwn(text)}
     mechanism = auth.get("mechanism")
-    code = auth.get("code")
-    reply = " ".join(str(v) for v in (code, auth.get("text")) if v not in (None, ""))
+    reply_code = auth.get("code")
+    reply = " ".join(str(v) for v in (reply_code, auth.get("text")) if v not in (None, ""))
     if not mechanism:  # not attempted: no TLS, no AUTH offered, no PLAIN/LOGIN
-        text = f":warning: *Login not tried* on port {number}: {_code(str(auth.get('text') or 'not attempted'))}."
+        text = f":warning: *Login not tried* on port {number}: {code(str(auth.get('text') or 'not attempted'))}."
     elif auth.get("ok"):
         text = (
             f":white_check_mark: *Login accepted* for {user} on port {number} with AUTH "
-            f"{escape_mrkdwn(str(mechanism))}" + (f" — the server said {_code(reply)}." if reply else ".")
+            f"{escape_mrkdwn(str(mechanism))}" + (f" — the server said {code(reply)}." if reply else ".")
         )
     else:
         text = (
             f":x: *Login refused* for {user} on port {number} with AUTH {escape_mrkdwn(str(mechanism))}"
-            + (f" — the server said {_code(reply)}." if reply else ".")
+            + (f" — the server said {code(reply)}." if reply else ".")
         )
-    return {"type": "section", "text": _mrkdwn(text)}
+    return {"type": "section", "text": mrkdwn(text)}
 
 
 def login_fallback(report: Mapping[str, Any] | None, *, target: str) -> str:

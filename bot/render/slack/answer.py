@@ -1,0 +1,238 @@
+"""The answer to a paste in Block Kit: cause, confidence, evidence, numbered fix, then the buttons. Pure.
+
+Also the screens that hang off an answer: the other ranked causes, the note to someone who pasted a secret, and
+the reply to a mention in a thread with no SMTP problem in it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from bot.kb.model import KnowledgeBase
+from bot.model import CauseMatch, Diagnosis
+from bot.render.escape import escape_mrkdwn
+from bot.render.names import cause_summary, cause_title, client_name, provider_name
+from bot.render.slack.actions import (
+    ACTION_AUTH_CHECK,
+    ACTION_FIXED,
+    ACTION_NOT_FIXED,
+    ACTION_OTHER,
+    ACTION_PROBE,
+    ACTION_SHARE,
+    ACTION_SHOW_FIX,
+    TARGET_MAX,
+    ButtonValue,
+    action_button,
+)
+from bot.render.slack.kit import (
+    SECTION_MAX,
+    Block,
+    chunks,
+    confidence_label,
+    context,
+    divider,
+    esc,
+    fit,
+    header,
+    message_blocks,
+    mrkdwn,
+    section,
+)
+from bot.render.slack.probe import port_table, probe_intro, ranking_with_probe
+
+__all__ = [
+    "MAX_EVIDENCE_LINES",
+    "diagnosis_blocks",
+    "diagnosis_fallback",
+    "other_causes_blocks",
+    "secret_warning_blocks",
+    "thread_unclear_blocks",
+]
+
+MAX_EVIDENCE_LINES = 8
+
+
+def _pick(d: Diagnosis, cause_id: str | None) -> CauseMatch | None:
+    if cause_id is None:
+        return d.top
+    return next((c for c in d.causes if c.id == cause_id), CauseMatch(id=cause_id, confidence=0.0))
+
+
+def _evidence_lines(match: CauseMatch) -> str:
+    lines = [f"• {esc(e)}" for e in match.evidence[:MAX_EVIDENCE_LINES]]
+    if len(match.evidence) > MAX_EVIDENCE_LINES:
+        lines.append(f"• … and {len(match.evidence) - MAX_EVIDENCE_LINES} more")
+    return "\n".join(lines)
+
+
+def diagnosis_fallback(d: Diagnosis, kb: KnowledgeBase, cause_id: str | None = None) -> str:
+    """The message's `text` (notifications, screen readers): one escaped line."""
+    match = _pick(d, cause_id)
+    if match is None:
+        return "smtp-help: no SMTP cause recognised"
+    return escape_mrkdwn(f"smtp-help: likely {cause_title(kb, match.id)} ({round(match.confidence * 100)}%)")
+
+
+def diagnosis_blocks(
+    d: Diagnosis,
+    *,
+    kb: KnowledgeBase,
+    fix: str | None,
+    cause_id: str | None = None,
+    ref: str | None = None,
+    probe_target: str | None = None,
+    changes: Sequence[str] = (),
+    feedback: bool = True,
+    share: bool = True,
+    intro: str | None = None,
+    share_thread: str | None = None,
+    probe: Mapping[str, Any] | None = None,
+) -> list[Block]:
+    """The answer to a paste: cause, confidence, evidence, numbered fix, then the buttons.
+
+    `fix` is mrkdwn from bot.render.fix.fix_text (values already escaped). `ref` is the opaque key the buttons
+    carry to find the paste again; without it there are no buttons. `probe_target` (bot.probe.choose) adds
+    Run live probe and Test login. `changes` lists what changed since the last answer in a triage thread.
+    `intro` is trusted mrkdwn written by the app (e.g. "Shared by <@U…>"). `probe` is the live probe's report
+    when `d` was diagnosed with it: the answer then shows the whole ranking with the probe's evidence and the
+    per-port table.
+    """
+    match = _pick(d, cause_id)
+    body: list[Block] = []
+    if match is None or not d.is_smtp:
+        body.append(
+            section(
+                "I could not find an SMTP sending problem in that text. Paste the exact error "
+                "(with its reply code, e.g. `535 5.7.8 …`) or your SMTP settings "
+                "(host, port, encryption, username)."
+            )
+        )
+        return fit(body)
+    title = cause_title(kb, match.id)
+    body.append(header(("Update: " if changes else "") + f"Likely cause: {title}"))
+    if intro:
+        body.append(context(intro))
+    if changes:
+        body.append(section("*What changed*\n" + "\n".join(f"• {esc(c)}" for c in changes[:10])))
+    summary = esc(cause_summary(kb, match.id), 1200)
+    body.append(
+        section(
+            f"*{escape_mrkdwn(title)}* — {confidence_label(match.confidence)}" + (f"\n{summary}" if summary else "")
+        )
+    )
+    facts = _facts_line(d, kb)
+    if facts:
+        body.append(context(facts))
+    if match.evidence:
+        body.append(section("*Evidence*\n" + _evidence_lines(match)))
+    if d.ambiguity and cause_id is None:
+        body.append(section(f"*Not sure yet:* {esc(d.ambiguity, 1000)}"))
+    for issue in d.lint[:5]:
+        body.append(section(f":warning: {esc(issue.message, 1000)}"))
+    if probe is not None:
+        intro_block = probe_intro(probe)
+        body.append(section(ranking_with_probe(d, kb)))
+        table = port_table(probe)
+        if table:
+            host = esc(str(probe.get("host") or "?"), 255)
+            body.append(section(f"*Live probe of `{host}`*\n" + table))
+        if intro_block:
+            body.append(intro_block)
+    elif d.findings:
+        body.append(section("*Live probe*\n" + "\n".join(f"• {esc(f.detail)}" for f in d.findings[:10])))
+    if fix:
+        body.append(divider())
+        for i, chunk in enumerate(chunks(fix, SECTION_MAX - 50)):
+            body.append(section(("*How to fix it*\n" if i == 0 else "") + chunk))
+    if d.facts.secrets:
+        kinds = ", ".join(escape_mrkdwn(k.replace("_", " ")) for k in d.facts.secrets)
+        body.append(context(f":lock: Redacted from the paste: {kinds}. Rotate it if it was real."))
+    tail = _actions(d, match, ref=ref, probe_target=probe_target, feedback=feedback, share=share,
+                    share_thread=share_thread)
+    return fit(body, tail)
+
+
+def _facts_line(d: Diagnosis, kb: KnowledgeBase) -> str:
+    f = d.facts
+    parts = []
+    provider = provider_name(kb, f.provider)
+    client = client_name(kb, f.client)
+    if provider:
+        parts.append(f"Provider: *{esc(provider, 80)}*")
+    if client:
+        parts.append(f"Library: *{esc(client, 80)}*")
+    if f.host:
+        parts.append(f"Host: `{esc(f.host, 120)}`" + (f" port {f.port}" if f.port else ""))
+    elif f.port:
+        parts.append(f"Port: {f.port}")
+    if f.tls_mode:
+        parts.append(f"TLS: {esc(f.tls_mode, 20)}")
+    return " · ".join(parts)
+
+
+def _actions(
+    d: Diagnosis,
+    match: CauseMatch,
+    *,
+    ref: str | None,
+    probe_target: str | None,
+    feedback: bool,
+    share: bool,
+    share_thread: str | None,
+) -> list[Block]:
+    if ref is None:
+        return []
+    buttons = []
+    if probe_target:
+        target = probe_target[:TARGET_MAX]
+        buttons.append(action_button("Run live probe", ACTION_PROBE, ButtonValue(ref=ref, target=target)))
+        buttons.append(action_button("Test login", ACTION_AUTH_CHECK, ButtonValue(target=target)))
+    if share:
+        value = ButtonValue(ref=ref, cause=match.id, thread=share_thread or "")
+        buttons.append(action_button("Share in channel", ACTION_SHARE, value))
+    if len(d.causes) > 1:
+        buttons.append(action_button("Other possible causes", ACTION_OTHER, ButtonValue(ref=ref)))
+    if feedback:
+        value = ButtonValue(ref=ref, cause=match.id)
+        buttons.append(action_button("Fixed it", ACTION_FIXED, value, style="primary"))
+        buttons.append(action_button("Didn't help", ACTION_NOT_FIXED, value))
+    return [{"type": "actions", "block_id": "smtp_help_actions", "elements": buttons}] if buttons else []
+
+
+def other_causes_blocks(d: Diagnosis, *, kb: KnowledgeBase, ref: str, shown: str | None = None) -> list[Block]:
+    """The other ranked candidates, each with its evidence and a button to show its fix."""
+    others = [c for c in d.causes if c.id != (shown or (d.top.id if d.top else None))]
+    if not others:
+        return message_blocks("No other cause fits this paste.")
+    body: list[Block] = [header("Other possible causes")]
+    for c in others[:10]:
+        text = f"*{escape_mrkdwn(cause_title(kb, c.id))}* — {confidence_label(c.confidence)}"
+        if c.evidence:
+            text += "\n" + _evidence_lines(c)
+        body.append(
+            {
+                "type": "section",
+                "text": mrkdwn(text),
+                "accessory": action_button("Show fix", ACTION_SHOW_FIX, ButtonValue(ref=ref, cause=c.id)),
+            }
+        )
+    return fit(body)
+
+
+def thread_unclear_blocks() -> list[Block]:
+    """Reply to an @mention in a thread where no SMTP problem could be found."""
+    return message_blocks(
+        "I read this thread but could not find an SMTP sending problem in it. Post the exact "
+        "error (with its reply code) or the SMTP settings here and mention me again."
+    )
+
+
+def secret_warning_blocks(kinds: Sequence[str]) -> list[Block]:
+    """Ephemeral note to someone who pasted a secret in a shared channel."""
+    names = ", ".join(escape_mrkdwn(k.replace("_", " ")) for k in kinds) or "a secret"
+    return message_blocks(
+        f":rotating_light: Your message seems to contain {names}. Everyone in this channel can "
+        "read it: rotate (replace) that credential now, then edit or delete the message. "
+        "I left it out of my reply."
+    )
