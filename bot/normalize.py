@@ -10,7 +10,7 @@ import re
 
 from bot.text import strip_controls
 
-__all__ = ["HEAD_CHARS", "MAX_CHARS", "TAIL_CHARS", "normalize", "to_text"]
+__all__ = ["HEAD_CHARS", "MAX_CHARS", "TAIL_CHARS", "normalize", "repair_mojibake", "to_text"]
 
 # Slack's message limit is 40,000 characters; a longer paste keeps its head and its tail, where errors are.
 MAX_CHARS = 48_000
@@ -49,6 +49,73 @@ def _slack_token(match: re.Match[str]) -> str:
     return match.group(0)
 
 
+# Mojibake: GBK/GB2312, Shift-JIS (cp932) or UTF-8 bytes that a tool decoded as Latin-1 or cp1252
+# ("ÊÚÈ¨Âë" for 授权码). A run is characters that stand for bytes >= 0x80, with single ASCII 0x40-0x7E characters
+# allowed between them (Shift-JIS trail bytes); it needs 4 such high characters and must decode cleanly to CJK,
+# so European words (Größe, brûlée) stay. One pass, each run decoded a fixed number of times: linear in the text.
+_CP1252 = "€‚ƒ„…†‡ˆ‰Š‹ŒŽ‘’“”•–—˜™š›œžŸ"
+_HIGH = f"\u0080-\u00ff{_CP1252}"
+_MOJIBAKE_RUN = re.compile(f"[{_HIGH}](?:[{_HIGH}]|[\x40-\x7e](?![\x40-\x7e]))*")
+_LATIN_HIGH = re.compile(f"[{_HIGH}]")
+
+
+def _cjk(char: str) -> bool:
+    code = ord(char)
+    return 0x4E00 <= code <= 0x9FFF or 0x3400 <= code <= 0x4DBF or 0x3000 <= code <= 0x30FF or 0xFF01 <= code <= 0xFF5E
+
+
+def _decode_run(run: str) -> str | None:
+    """The CJK text a run stood for, or None: only a clean decode made of CJK (and ASCII) counts."""
+    raw = bytes(ord(c) if ord(c) < 256 else c.encode("cp1252")[0] for c in run)
+    try:
+        raw.decode("utf-8")
+        encodings: tuple[str, ...] = ("utf-8",)  # valid UTF-8 is never re-read as GBK or Shift-JIS
+    except UnicodeDecodeError:
+        encodings = ("gb2312", "cp932", "gbk")
+    for encoding in encodings:
+        try:
+            text = raw.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        cjk = sum(map(_cjk, text))
+        if cjk >= 2 and 2 * cjk >= len(text) and all(_cjk(c) or c.isascii() for c in text) and _common(text, encoding):
+            return text
+    return None
+
+
+# Lead bytes of the common half of each character set: GB2312 level-1 hanzi (B0-D7, the 3,755 most used) and
+# Shift-JIS kana and JIS level-1 kanji (81-9F). Real messages are made of these; Latin noise mostly is not.
+_COMMON_LEAD = {"gb2312": (0xB0, 0xD7), "gbk": (0xB0, 0xD7), "cp932": (0x81, 0x9F)}
+
+
+def _common(text: str, encoding: str) -> bool:
+    if encoding == "utf-8":
+        return True
+    low, high = _COMMON_LEAD[encoding]
+    wide = [c.encode(encoding)[0] for c in text if not c.isascii()]
+    return 4 * sum(low <= lead <= high for lead in wide) >= 3 * len(wide)
+
+
+def repair_mojibake(text: str) -> str:
+    """Undo CJK text that arrived decoded as Latin-1/cp1252; runs that do not decode cleanly to CJK stay as they are."""
+    if not _LATIN_HIGH.search(text):
+        return text
+    out: list[str] = []
+    last = 0
+    for match in _MOJIBAKE_RUN.finditer(text):
+        run = match.group(0)
+        if len(_LATIN_HIGH.findall(run)) < 4:
+            continue
+        # A trailing ASCII character is either a Shift-JIS trail byte or plain text: try both.
+        for candidate in (run, run[:-1]) if run[-1].isascii() else (run,):
+            fixed = _decode_run(candidate)
+            if fixed is not None:
+                out += (text[last:match.start()], fixed)
+                last = match.start() + len(candidate)
+                break
+    return "".join(out) + text[last:] if out else text
+
+
 def normalize(data: str | bytes) -> str:
     """Plain text for extraction: Slack syntax undone, entities decoded, fences dropped, size capped."""
     text = to_text(data)
@@ -59,4 +126,4 @@ def normalize(data: str | bytes) -> str:
     for entity, char in _ENTITIES:
         text = text.replace(entity, char)
     text = _FENCE.sub("\n", text)
-    return strip_controls(text).replace("\ufffd", "")
+    return strip_controls(repair_mojibake(text)).replace("\ufffd", "")
