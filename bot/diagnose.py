@@ -12,6 +12,7 @@ from bot.model import Diagnosis
 from bot.normalize import normalize
 from bot.probe.choose import probe_target as probe_target  # re-export; the one choice lives in bot/probe/choose.py
 from bot.redact import redact
+from bot.transcript import read_transcript
 
 __all__ = ["diagnose"]
 
@@ -19,10 +20,12 @@ __all__ = ["diagnose"]
 def diagnose(text: str | bytes, *, kb: KnowledgeBase, probe: Any = None) -> Diagnosis:
     """Diagnose a paste (and, when given, a live probe report whose findings join the evidence)."""
     redacted = redact(normalize(text))
+    transcript = read_transcript(redacted.text)
     ext = extract(redacted.text, kb, secrets=redacted.kinds)
     lint = lint_settings(ext.facts, kb)
     findings = tuple(getattr(probe, "findings", ()) or ()) if probe is not None else ()
     result = classify(ext, kb, lint=lint, findings=findings)
     return Diagnosis(is_smtp=result.is_smtp, causes=result.causes, facts=ext.facts, lint=lint, findings=findings,
-                     ambiguity=result.ambiguity if result.is_smtp else None, probe=probe, text=redacted.text)
+                     ambiguity=result.ambiguity if result.is_smtp else None, probe=probe, text=redacted.text,
+                     transcript=transcript)
 

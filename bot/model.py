@@ -6,6 +6,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from bot import smtp
+from bot.transcript import Transcript
 
 __all__ = ["TLS_MODES", "CauseMatch", "Diagnosis", "Facts", "Finding", "LintIssue"]
 
@@ -77,6 +78,7 @@ class Diagnosis:
     findings: tuple[Finding, ...] = ()
     ambiguity: str | None = None           # why the text cannot decide between the top causes, and what decides
     probe: Any = None                      # bot.probe ProbeReport when a live probe ran
+    transcript: Transcript | None = None   # the SMTP dialogue read from a debug transcript or MTA log line
     text: str = field(default="", repr=False)  # the normalised, redacted paste (safe to echo after escaping)
 
     @property
@@ -100,6 +102,9 @@ class Diagnosis:
             out["findings"] = [{"cause": f.cause, "detail": f.detail} for f in self.findings]
         if self.ambiguity:
             out["ambiguity"] = self.ambiguity
+        if self.transcript is not None:
+            out["transcript"] = self.transcript.to_list()
+            out["failed_step"] = self.transcript.failed_step
         if self.facts.secrets:
             out["secrets_redacted"] = list(self.facts.secrets)
         if self.probe is not None and hasattr(self.probe, "to_dict"):

@@ -8,6 +8,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from bot.kb.model import KnowledgeBase
 from bot.model import Diagnosis
+from bot.render.dialogue import STEP_LABELS, dialogue_lines
 from bot.render.escape import strip_controls
 from bot.render.fix import fix_text
 from bot.render.names import cause_summary, cause_title, client_name, provider_name
@@ -38,6 +39,9 @@ def render_text(diagnosis: Diagnosis, kb: KnowledgeBase) -> str:
         client=client_name(kb, facts.client),
         facts=facts,
         probe=_probe_text(diagnosis),
+        dialogue=dialogue_lines(diagnosis.transcript) if diagnosis.transcript else [],
+        failed_step=STEP_LABELS.get(diagnosis.transcript.failed_step or "", "")
+        if diagnosis.transcript and diagnosis.transcript.failed else "",
     )
 
 

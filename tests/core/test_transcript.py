@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.kb import KnowledgeBase
 from bot.transcript import HIDDEN, read_transcript
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "transcripts"
@@ -128,3 +129,19 @@ def test_invalid_utf8_bytes_decoded_with_replacement_are_read() -> None:
     t = read_transcript(raw.decode("utf-8", "replace"))
     assert t is not None
     assert t.failed_step == "ehlo"
+
+
+def test_the_answer_shows_the_dialogue_with_the_failing_step_in_text_and_json(kb: KnowledgeBase) -> None:
+    from bot.diagnose import diagnose
+    from bot.render.text import render_text
+
+    d = diagnose((DATA / "javamail_sender_553.txt").read_text(), kb=kb)
+    assert d.transcript is not None
+    text = render_text(d, kb)
+    assert "The SMTP dialogue (it failed at MAIL FROM):" in text
+    assert "✗ MAIL FROM" in text
+    out = d.to_dict()
+    assert out["failed_step"] == "mail"
+    assert out["transcript"][-1] == {"step": "mail", "sent": "MAIL FROM:<noreply@example.com>", "ok": False,
+                                     "reply": "553 5.7.1 <noreply@example.com>: Sender address rejected: not "
+                                              "owned by user ops@example.com"}
