@@ -55,7 +55,7 @@ def _slack_token(match: re.Match[str]) -> str:
 # so European words (Größe, brûlée) stay. One pass, each run decoded a fixed number of times: linear in the text.
 _CP1252 = "€‚ƒ„…†‡ˆ‰Š‹ŒŽ‘’“”•–—˜™š›œžŸ"
 _HIGH = f"\u0080-\u00ff{_CP1252}"
-_MOJIBAKE_RUN = re.compile(f"[{_HIGH}](?:[{_HIGH}]|[\x40-\x7e](?![\x40-\x7e]))*")
+_MOJIBAKE_RUN = re.compile(f"[{_HIGH}](?:[{_HIGH}]|[\x40-\x7e](?![\x40-\x7e]))*[\x40-\x7e]?")
 _LATIN_HIGH = re.compile(f"[{_HIGH}]")
 
 
@@ -64,22 +64,34 @@ def _cjk(char: str) -> bool:
     return 0x4E00 <= code <= 0x9FFF or 0x3400 <= code <= 0x4DBF or 0x3000 <= code <= 0x30FF or 0xFF01 <= code <= 0xFF5E
 
 
-def _decode_run(run: str) -> str | None:
-    """The CJK text a run stood for, or None: only a clean decode made of CJK (and ASCII) counts."""
+def _han_or_kana(char: str) -> bool:
+    code = ord(char)
+    return 0x4E00 <= code <= 0x9FFF or 0x3400 <= code <= 0x4DBF or 0x3041 <= code <= 0x30FF
+
+
+def _cjk_text(char: str) -> bool:
+    """CJK, or what CJK text carries besides: ASCII, and the “”‘’·… punctuation GB2312 and Shift-JIS encode."""
+    return _cjk(char) or char.isascii() or 0x2010 <= ord(char) <= 0x206F or char in "·×÷§¨°±"
+
+
+def _decode_run(run: str, encodings: tuple[str, ...], min_cjk: int) -> tuple[str, str] | None:
+    """(the CJK text a run stood for, its encoding), or None: only a clean decode made of CJK text counts."""
     raw = bytes(ord(c) if ord(c) < 256 else c.encode("cp1252")[0] for c in run)
     try:
         raw.decode("utf-8")
-        encodings: tuple[str, ...] = ("utf-8",)  # valid UTF-8 is never re-read as GBK or Shift-JIS
+        encodings = ("utf-8",) if "utf-8" in encodings else ()  # valid UTF-8 is never re-read as GBK or Shift-JIS
     except UnicodeDecodeError:
-        encodings = ("gb2312", "cp932", "gbk")
+        encodings = tuple(e for e in encodings if e != "utf-8")
     for encoding in encodings:
         try:
             text = raw.decode(encoding)
         except UnicodeDecodeError:
             continue
         cjk = sum(map(_cjk, text))
-        if cjk >= 2 and 2 * cjk >= len(text) and all(_cjk(c) or c.isascii() for c in text) and _common(text, encoding):
-            return text
+        words = sum(map(_han_or_kana, text))
+        if (words >= min_cjk or 0 < cjk >= min_cjk == 1) and 2 * cjk >= len(text) and all(map(_cjk_text, text)) \
+                and _common(text, encoding):
+            return text, encoding
     return None
 
 
@@ -92,28 +104,43 @@ def _common(text: str, encoding: str) -> bool:
     if encoding == "utf-8":
         return True
     low, high = _COMMON_LEAD[encoding]
-    wide = [c.encode(encoding)[0] for c in text if not c.isascii()]
-    return 4 * sum(low <= lead <= high for lead in wide) >= 3 * len(wide)
+    leads = [c.encode(encoding)[0] for c in text if _han_or_kana(c)]
+    return 4 * sum(low <= lead <= high for lead in leads) >= 3 * len(leads)
 
 
 def repair_mojibake(text: str) -> str:
-    """Undo CJK text that arrived decoded as Latin-1/cp1252; runs that do not decode cleanly to CJK stay as they are."""
+    """Undo CJK text that arrived decoded as Latin-1/cp1252; runs that do not decode cleanly to CJK stay as they are.
+
+    Runs of 4+ high characters are tried in every encoding; once one is repaired, shorter runs (a single CJK
+    character, "の" or "）") are read in that same encoding. Two passes over the runs: linear in the text."""
     if not _LATIN_HIGH.search(text):
+        return text
+    runs = list(_MOJIBAKE_RUN.finditer(text))
+    fixes: dict[int, tuple[str, int]] = {}
+    found: tuple[str, ...] = ()
+    for strict in (True, False):
+        for index, match in enumerate(runs):
+            run = match.group(0)
+            high = len(_LATIN_HIGH.findall(run))
+            if index in fixes or high < (4 if strict else 2) or (not strict and not found):
+                continue
+            # A trailing ASCII character is either a Shift-JIS trail byte or plain text: try both.
+            for candidate in (run, run[:-1]) if run[-1].isascii() else (run,):
+                decoded = _decode_run(candidate, found or ("utf-8", "gb2312", "cp932", "gbk"), 2 if strict else 1)
+                if decoded is not None:
+                    fixes[index] = (decoded[0], len(candidate))
+                    found = found or (decoded[1],)
+                    break
+    if not fixes:
         return text
     out: list[str] = []
     last = 0
-    for match in _MOJIBAKE_RUN.finditer(text):
-        run = match.group(0)
-        if len(_LATIN_HIGH.findall(run)) < 4:
-            continue
-        # A trailing ASCII character is either a Shift-JIS trail byte or plain text: try both.
-        for candidate in (run, run[:-1]) if run[-1].isascii() else (run,):
-            fixed = _decode_run(candidate)
-            if fixed is not None:
-                out += (text[last:match.start()], fixed)
-                last = match.start() + len(candidate)
-                break
-    return "".join(out) + text[last:] if out else text
+    for index, match in enumerate(runs):
+        if index in fixes:
+            fixed, length = fixes[index]
+            out += (text[last:match.start()], fixed)
+            last = match.start() + length
+    return "".join(out) + text[last:]
 
 
 def normalize(data: str | bytes) -> str:

@@ -74,3 +74,15 @@ def test_time_stays_linear_on_a_large_latin_paste() -> None:
     start = time.perf_counter()
     assert repair_mojibake(blob) == blob
     assert time.perf_counter() - start < 0.5
+
+
+def test_short_runs_are_read_once_the_paste_has_shown_its_encoding() -> None:
+    # "送信" and "の" are too short to guess alone; beside a long Shift-JIS run they are read in Shift-JIS too.
+    text = "送信 (SMTP) サーバー smtp.example.jp の認証に失敗しました。"
+    assert repair_mojibake(_as_cp1252(text, "cp932")) == text
+    gbk = "无法向发件服务器（SMTP） smtp.example.cn 进行认证。"
+    assert repair_mojibake(_as_latin(gbk, "gbk")) == gbk
+
+
+def test_a_short_run_alone_stays() -> None:
+    assert repair_mojibake("£©£¨ alone") == "£©£¨ alone"
