@@ -15,6 +15,7 @@ import ipaddress
 import socket
 import ssl
 import threading
+import warnings
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -183,8 +184,10 @@ class Lab:
             ca.issue_cert(ip, SERVER_NAME).configure_cert(ctx)
         if spec.tls10_only:
             ctx.set_ciphers("DEFAULT:@SECLEVEL=0")
-            ctx.minimum_version = ssl.TLSVersion.TLSv1
-            ctx.maximum_version = ssl.TLSVersion.TLSv1
+            with warnings.catch_warnings():  # deprecated on purpose: this server is the outdated one
+                warnings.simplefilter("ignore", DeprecationWarning)
+                ctx.minimum_version = ssl.TLSVersion.TLSv1
+                ctx.maximum_version = ssl.TLSVersion.TLSv1
         return ctx
 
     async def _start_one(self, sc: Scenario, ip: str, ca: trustme.CA, other: trustme.CA) -> None:
@@ -242,5 +245,5 @@ class Lab:
                         auth_exclude_mechanism=exclude)
 
         server = await loop.create_server(factory, ip, sc.port, ssl=ctx if spec.tls == "implicit" else None,
-                                          ssl_handshake_timeout=10 if spec.tls == "implicit" else None)
+                                          ssl_handshake_timeout=30 if spec.tls == "implicit" else None)
         self._servers.append(server)
