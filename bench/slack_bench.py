@@ -217,7 +217,7 @@ def pick_pastes(n_smtp: int, n_other: int) -> tuple[list[str], list[str], int]:
     """SMTP pastes the engine answers confidently (eval dev set) and non-SMTP chatter it stays silent on."""
     from bot.diagnose import diagnose
     from bot.kb import load_knowledge_base
-    from bot.slack.triage import confident_enough
+    from bot.slack.threads import confident_enough
 
     kb = load_knowledge_base()
     rows = [json.loads(line) for line in EVAL.read_text().splitlines() if line.strip()]

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from bot.extract import Extraction
 from bot.kb.model import Conditions, KnowledgeBase, Signal
 from bot.kb.patterns import line_at
-from bot.model import CauseMatch, Facts, Finding, LintIssue
+from bot.model import CauseMatch, Evidence, Facts, Finding, LintIssue
 
 __all__ = ["Classification", "classify", "score_signals"]
 
@@ -131,17 +131,17 @@ def classify(ext: Extraction, kb: KnowledgeBase, *, lint: Iterable[LintIssue] = 
     """Ranked causes with confidence and evidence, is_smtp, and the deciding fact when the top two are close."""
     scores: dict[str, float] = {}
     fired: dict[str, list[Signal]] = {}
-    extra: dict[str, list[str]] = {}      # evidence from lint and the live probe, shown first
+    extra: dict[str, list[Evidence]] = {}  # evidence from lint and the live probe, shown first
     for cause in kb.causes.values():
         scores[cause.id], fired[cause.id] = score_signals(cause.signals, ext)
     weights = {rule.id: rule.weight for rule in kb.lint_rules}
     for issue in lint:
         scores[issue.cause] = scores.get(issue.cause, 0.0) + weights.get(issue.id, 1.0)
-        extra.setdefault(issue.cause, []).insert(0, f"settings: {issue.message}")
+        extra.setdefault(issue.cause, []).insert(0, Evidence("settings", issue.message))
     for finding in findings:
         weight = FINDING_WEIGHT if finding.decisive else HINT_WEIGHT
         scores[finding.cause] = scores.get(finding.cause, 0.0) + weight
-        extra.setdefault(finding.cause, []).insert(0, f"live probe: {finding.detail}")
+        extra.setdefault(finding.cause, []).insert(0, Evidence("probe", finding.detail))
 
     smtp_score, _ = score_signals(kb.smtp_signals, ext)
     facts = ext.facts
@@ -158,14 +158,15 @@ def classify(ext: Extraction, kb: KnowledgeBase, *, lint: Iterable[LintIssue] = 
         smtp_score >= kb.smtp_threshold + 3
     if is_smtp and not positive:
         positive = {OTHER_SMTP: 0.5}
-        extra[OTHER_SMTP] = ["an SMTP problem, but no specific cause matched"]
+        extra[OTHER_SMTP] = [Evidence("paste", "an SMTP problem, but no specific cause matched")]
     order = list(kb.causes)
     ranked = sorted(positive.items(), key=lambda kv: (-kv[1], order.index(kv[0]) if kv[0] in order else 99))
     total = sum(positive.values())
     causes = []
     for cid, score in ranked[:MAX_CAUSES]:
         lines = extra.get(cid, [])[:MAX_EVIDENCE]
-        lines += [line for line in _evidence(fired.get(cid, []), ext, kb, MAX_EVIDENCE) if line not in lines]
+        lines += [e for e in (Evidence("paste", line) for line in _evidence(fired.get(cid, []), ext, kb, MAX_EVIDENCE))
+                  if e not in lines]
         causes.append(CauseMatch(id=cid, confidence=_confidence(score, total), evidence=tuple(lines[:MAX_EVIDENCE])))
     return Classification(causes=tuple(causes), is_smtp=is_smtp, smtp_score=smtp_score,
                           ambiguity=_ambiguity(ranked, kb))

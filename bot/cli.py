@@ -1,6 +1,6 @@
 """Command-line front: `smtp-help diagnose|kb check|console|run|serve|probe|feedback|worker`.
 
-Commands owned by other packages (probe, serve, feedback, worker) live in a module that exposes
+Every command lives in bot/commands/ (`serve` in bot/slack/serve.py: it is the Slack server) in a module that exposes
 `add_arguments(parser)` and `run(args, settings) -> int`; they are imported only when used, so the
 diagnosis CLI starts fast and does not pull in Slack or database code.
 """
@@ -24,11 +24,11 @@ __all__ = ["main"]
 PLUGGED_COMMANDS: dict[str, tuple[str, str]] = {
     "diagnose": ("bot.commands.diagnose", "diagnose a pasted SMTP error or settings (TEXT, or stdin)"),
     "kb": ("bot.commands.kb", "knowledge-base tools: `kb check` validates knowledge/"),
-    "console": ("bot.console", "local console: paste an error, read the reply (no Slack needed)"),
+    "console": ("bot.commands.console", "local console: paste an error, read the reply (no Slack needed)"),
     "probe": ("bot.probe.command", "live-probe an SMTP server: HOST[:PORT] or smtp(s):// URL"),
     "serve": ("bot.slack.serve", "run the Slack app (Socket Mode with SLACK_APP_TOKEN, else HTTP on $PORT)"),
-    "feedback": ("bot.store.command", "per-cause feedback report: what helped, what did not"),
-    "worker": ("bot.store.worker", "run the probe job worker (needs REDIS_URL)"),
+    "feedback": ("bot.commands.feedback", "per-cause feedback report: what helped, what did not"),
+    "worker": ("bot.commands.worker", "run the probe job worker (needs REDIS_URL)"),
 }
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from bot.classify import classify
 from bot.extract import extract
@@ -14,16 +14,19 @@ from bot.probe.choose import probe_target as probe_target  # re-export; the one 
 from bot.redact import redact
 from bot.transcript import read_transcript
 
+if TYPE_CHECKING:
+    from bot.probe.report import ProbeReport
+
 __all__ = ["diagnose"]
 
 
-def diagnose(text: str | bytes, *, kb: KnowledgeBase, probe: Any = None) -> Diagnosis:
+def diagnose(text: str | bytes, *, kb: KnowledgeBase, probe: ProbeReport | None = None) -> Diagnosis:
     """Diagnose a paste (and, when given, a live probe report whose findings join the evidence)."""
     redacted = redact(normalize(text))
     transcript = read_transcript(redacted.text)
     ext = extract(redacted.text, kb, secrets=redacted.kinds)
     lint = lint_settings(ext.facts, kb)
-    findings = tuple(getattr(probe, "findings", ()) or ()) if probe is not None else ()
+    findings = probe.findings if probe is not None else ()
     result = classify(ext, kb, lint=lint, findings=findings)
     return Diagnosis(is_smtp=result.is_smtp, causes=result.causes, facts=ext.facts, lint=lint, findings=findings,
                      ambiguity=result.ambiguity if result.is_smtp else None, probe=probe, text=redacted.text,

@@ -4,6 +4,7 @@
     ├── KnowledgeBaseError(SmtpHelpError, ValueError)   a knowledge file is malformed (.path, .field)
     ├── ConfigError(SmtpHelpError, ValueError)          the environment is missing or contradicts a setting
     ├── InputError(SmtpHelpError, ValueError)           user input cannot be read (bad target, bad JSON line)
+    ├── CodecError(SmtpHelpError, ValueError)           a stored JSON document does not fit its type (bot/codec.py)
     ├── ProbeError(SmtpHelpError)                       the probe could not run at all (a failed port is a result)
     │   ├── TargetNotAllowed(ProbeError, PermissionError)  SSRF guard refused the host, port or address
     │   └── ProbeTimeout(ProbeError, TimeoutError)         the whole-probe budget ran out
@@ -13,6 +14,7 @@
 from __future__ import annotations
 
 __all__ = [
+    "CodecError",
     "ConfigError",
     "InputError",
     "KnowledgeBaseError",
@@ -49,6 +51,10 @@ class ConfigError(SmtpHelpError, ValueError):
 
 class InputError(SmtpHelpError, ValueError):
     """User input cannot be read as asked (a bad probe target, a bad JSON line)."""
+
+
+class CodecError(SmtpHelpError, ValueError):
+    """A stored JSON document (probe cache, job result) does not have the shape of the type it is read as."""
 
 
 class ProbeError(SmtpHelpError):

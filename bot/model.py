@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from bot import smtp
+from bot.codec import to_json
 from bot.transcript import Transcript
 
-__all__ = ["TLS_MODES", "CauseMatch", "Diagnosis", "Facts", "Finding", "LintIssue"]
+if TYPE_CHECKING:  # the probe's report type; the probe package itself is not loaded for a diagnosis
+    from bot.probe.report import ProbeReport
+
+__all__ = ["EVIDENCE_LABELS", "TLS_MODES", "CauseMatch", "Diagnosis", "Evidence", "EvidenceSource", "Facts", "Finding",
+           "LintIssue"]
 
 TLS_MODES = smtp.TLS_MODES  # a pinned public name; the vocabulary itself is bot/smtp.py
 
@@ -38,13 +43,32 @@ class Facts:
         return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items() if v not in (None, ())}
 
 
+EvidenceSource = Literal["paste", "settings", "probe"]
+# How each source is named in front of its line, by every view alike (a paste's own line needs no name).
+EVIDENCE_LABELS: dict[str, str] = {"paste": "", "settings": "settings", "probe": "live probe"}
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """One line that put a cause where it is, and where it comes from: a line of the paste (or a reason read
+    from it), a contradiction in the settings (bot.lint), or what the live probe saw. Views choose by `source`;
+    `str()` is the line as every view shows it."""
+
+    source: EvidenceSource
+    text: str
+
+    def __str__(self) -> str:
+        label = EVIDENCE_LABELS[self.source]
+        return f"{label}: {self.text}" if label else self.text
+
+
 @dataclass(frozen=True, kw_only=True)
 class CauseMatch:
     """One ranked candidate cause with the evidence that put it there."""
 
     id: str
     confidence: float
-    evidence: tuple[str, ...] = ()
+    evidence: tuple[Evidence, ...] = ()
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -77,7 +101,7 @@ class Diagnosis:
     lint: tuple[LintIssue, ...] = ()
     findings: tuple[Finding, ...] = ()
     ambiguity: str | None = None           # why the text cannot decide between the top causes, and what decides
-    probe: Any = None                      # bot.probe ProbeReport when a live probe ran
+    probe: ProbeReport | None = None       # the live probe's report, when one ran
     transcript: Transcript | None = None   # the SMTP dialogue read from a debug transcript or MTA log line
     text: str = field(default="", repr=False)  # the normalised, redacted paste (safe to echo after escaping)
 
@@ -90,7 +114,7 @@ class Diagnosis:
         """The CLI's --json object (see README)."""
         out: dict[str, Any] = {
             "is_smtp": self.is_smtp,
-            "causes": [{"id": c.id, "confidence": round(c.confidence, 3), "evidence": list(c.evidence)}
+            "causes": [{"id": c.id, "confidence": round(c.confidence, 3), "evidence": [str(e) for e in c.evidence]}
                        for c in self.causes],
             "provider": self.facts.provider,
             "client": self.facts.client,
@@ -107,6 +131,6 @@ class Diagnosis:
             out["failed_step"] = self.transcript.failed_step
         if self.facts.secrets:
             out["secrets_redacted"] = list(self.facts.secrets)
-        if self.probe is not None and hasattr(self.probe, "to_dict"):
-            out["probe"] = self.probe.to_dict()
+        if self.probe is not None:
+            out["probe"] = to_json(self.probe)
         return out

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from bot.text import strip_controls
+from bot.text import keep_ends, strip_controls
 
 __all__ = ["HEAD_CHARS", "MAX_CHARS", "TAIL_CHARS", "normalize", "repair_mojibake", "to_text"]
 
@@ -146,8 +146,7 @@ def repair_mojibake(text: str) -> str:
 def normalize(data: str | bytes) -> str:
     """Plain text for extraction: Slack syntax undone, entities decoded, fences dropped, size capped."""
     text = to_text(data)
-    if len(text) > MAX_CHARS:
-        text = text[:HEAD_CHARS] + "\n…\n" + text[-TAIL_CHARS:]
+    text = keep_ends(text, head=HEAD_CHARS, tail=TAIL_CHARS)
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     text = _SLACK_TOKEN.sub(_slack_token, text)
     for entity, char in _ENTITIES:

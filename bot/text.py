@@ -7,7 +7,7 @@ normalize() drops them before extraction, the probe before it keeps server text,
 
 from __future__ import annotations
 
-__all__ = ["CONTROL_CHARS", "strip_controls"]
+__all__ = ["CONTROL_CHARS", "keep_ends", "strip_controls"]
 
 # C0 controls except tab and newline, DEL, the C1 range, zero-width characters and marks (U+200B-U+200F),
 # and the bidirectional embeddings, overrides and isolates (U+202A-U+202E, U+2066-U+2069).
@@ -21,3 +21,12 @@ _DROP = dict.fromkeys(CONTROL_CHARS)
 def strip_controls(text: str) -> str:
     """Drop control, zero-width and bidi characters (keeps tab and newline)."""
     return text.translate(_DROP)
+
+
+def keep_ends(text: str, *, head: int, tail: int, marker: str = "\n…\n") -> str:
+    """The one way a paste is cut: its first `head` and last `tail` characters (errors sit at either end),
+    joined by `marker`; unchanged when it fits. Used with the budgets of diagnosis (bot.normalize), of a
+    triage thread's memory and of a stored feedback paste."""
+    if len(text) <= head + tail:
+        return text
+    return (text[:head] if head else "") + marker + (text[-tail:] if tail else "")

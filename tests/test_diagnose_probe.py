@@ -15,7 +15,8 @@ import pytest
 
 from bot.diagnose import diagnose, probe_target
 from bot.kb import KnowledgeBase
-from bot.model import Finding
+from bot.model import Evidence, Finding
+from bot.probe.report import ProbeReport
 
 CLI = [str(Path(sys.executable).parent / "smtp-help")]
 
@@ -87,11 +88,11 @@ def test_probe_target_falls_back_to_the_providers_documented_host(kb: KnowledgeB
 
 
 def test_a_probe_finding_outweighs_a_single_text_hint(kb: KnowledgeBase) -> None:
-    class Report:
-        findings = (Finding(cause="network_blocked", detail="every port timed out"),)
-
-    d = diagnose("PHPMailer: SMTP connect() failed. host smtp.example.org", kb=kb, probe=Report())
+    report = ProbeReport(target="smtp.example.org", host="smtp.example.org",
+                         findings=(Finding(cause="network_blocked", detail="every port timed out"),))
+    d = diagnose("PHPMailer: SMTP connect() failed. host smtp.example.org", kb=kb, probe=report)
     assert d.top is not None
     assert d.top.id == "network_blocked"
-    assert d.top.evidence[0] == "live probe: every port timed out"
+    assert d.top.evidence[0] == Evidence("probe", "every port timed out")
+    assert str(d.top.evidence[0]) == "live probe: every port timed out"
 

@@ -15,7 +15,7 @@ from jinja2 import TemplateError
 
 from bot.diagnose import diagnose
 from bot.kb.model import KnowledgeBase
-from bot.model import Facts
+from bot.model import Evidence, Facts
 from bot.render.env import render_template
 
 __all__ = ["Check", "check_knowledge_base", "iter_checks"]
@@ -67,7 +67,8 @@ def _lint_example(kb: KnowledgeBase, rule_id: str, text: str, expected: bool) ->
     return run
 
 
-def _render(kb: KnowledgeBase, source: str, facts: Facts, evidence: tuple[str, ...] = ()) -> Callable[[], str | None]:
+def _render(kb: KnowledgeBase, source: str, facts: Facts,
+            evidence: tuple[Evidence, ...] = ()) -> Callable[[], str | None]:
     def run() -> str | None:
         provider = kb.providers.get(facts.provider) if facts.provider else None
         client = kb.clients.get(facts.client) if facts.client else None
@@ -85,7 +86,7 @@ def _render(kb: KnowledgeBase, source: str, facts: Facts, evidence: tuple[str, .
     return run
 
 
-def _facts_and_evidence(kb: KnowledgeBase, cause_id: str, text: str) -> tuple[Facts, tuple[str, ...]]:
+def _facts_and_evidence(kb: KnowledgeBase, cause_id: str, text: str) -> tuple[Facts, tuple[Evidence, ...]]:
     """An example's facts and the evidence lines its cause got: what the fix template will be given."""
     d = diagnose(text, kb=kb)
     match = next((c for c in d.causes if c.id == cause_id), None)

@@ -1,7 +1,8 @@
 """What a live probe saw: frozen dataclasses with a stable JSON shape.
 
-`ProbeReport.to_dict()` is the `--json` output of `smtp-help probe`, the payload the Slack app renders as a
-per-port table, and what the job queue carries; `ProbeReport.from_dict()` reads it back unchanged.
+One typed shape end to end: the probe builds a ProbeReport, the runner returns it, Diagnosis.probe holds it and
+every view reads it. JSON exists only at the edges (`smtp-help probe --json`, the probe cache, the job queue),
+written and read by the generic codec (bot/codec.py) through `to_dict()` / `from_dict()`:
 
     {
       "target": str,            # what the user asked for, credentials redacted
@@ -47,6 +48,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot.codec import from_json, to_json
 from bot.model import Finding
 from bot.text import strip_controls
 
@@ -75,10 +77,6 @@ def clean_text(text: str | bytes | None, limit: int = MAX_TEXT) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _opt(d: Mapping[str, Any], key: str) -> Any:
-    return d.get(key)
-
-
 @dataclass(frozen=True, kw_only=True)
 class CertInfo:
     """The server certificate as presented (parsed even when it is not trusted)."""
@@ -93,34 +91,6 @@ class CertInfo:
     expired: bool = False
     error: str | None = None  # the verifier's reason when not trusted ("certificate has expired", ...)
 
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready dict."""
-        return {
-            "subject": self.subject,
-            "issuer": self.issuer,
-            "sans": list(self.sans),
-            "not_before": self.not_before,
-            "not_after": self.not_after,
-            "trusted": self.trusted,
-            "hostname_match": self.hostname_match,
-            "expired": self.expired,
-            "error": self.error,
-        }
-
-    @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> CertInfo:
-        """Inverse of to_dict()."""
-        return cls(
-            subject=d.get("subject", ""),
-            issuer=d.get("issuer", ""),
-            sans=tuple(d.get("sans", ())),
-            not_before=d.get("not_before", ""),
-            not_after=d.get("not_after", ""),
-            trusted=bool(d.get("trusted")),
-            hostname_match=_opt(d, "hostname_match"),
-            expired=bool(d.get("expired")),
-            error=_opt(d, "error"),
-        )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -132,16 +102,6 @@ class AuthResult:
     text: str = ""
     mechanism: str | None = None  # the one mechanism tried; None when AUTH was not attempted
 
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready dict."""
-        return {"ok": self.ok, "code": self.code, "text": self.text, "mechanism": self.mechanism}
-
-    @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> AuthResult:
-        """Inverse of to_dict()."""
-        return cls(
-            ok=bool(d.get("ok")), code=_opt(d, "code"), text=d.get("text", ""), mechanism=_opt(d, "mechanism")
-        )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -174,56 +134,6 @@ class PortResult:
         """AUTH mechanisms offered at the best security level reached."""
         return self.auth_after_tls or self.auth_before_tls
 
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready dict (shape in the module docstring)."""
-        return {
-            "port": self.port,
-            "status": self.status,
-            "tls": self.tls,
-            "expected_tls": self.expected_tls,
-            "address": self.address,
-            "connect_ms": self.connect_ms,
-            "greeting_code": self.greeting_code,
-            "greeting_text": self.greeting_text,
-            "greeting_ms": self.greeting_ms,
-            "extensions": dict(self.extensions),
-            "extensions_tls": dict(self.extensions_tls),
-            "auth_before_tls": list(self.auth_before_tls),
-            "auth_after_tls": list(self.auth_after_tls),
-            "tls_version": self.tls_version,
-            "tls_cipher": self.tls_cipher,
-            "cert": self.cert.to_dict() if self.cert else None,
-            "wrong_mode": self.wrong_mode,
-            "stage": self.stage,
-            "error": self.error,
-            "auth": self.auth.to_dict() if self.auth else None,
-        }
-
-    @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> PortResult:
-        """Inverse of to_dict()."""
-        return cls(
-            port=int(d["port"]),
-            status=d["status"],
-            tls=d.get("tls", "none"),
-            expected_tls=d.get("expected_tls", "starttls"),
-            address=_opt(d, "address"),
-            connect_ms=_opt(d, "connect_ms"),
-            greeting_code=_opt(d, "greeting_code"),
-            greeting_text=_opt(d, "greeting_text"),
-            greeting_ms=_opt(d, "greeting_ms"),
-            extensions=dict(d.get("extensions") or {}),
-            extensions_tls=dict(d.get("extensions_tls") or {}),
-            auth_before_tls=tuple(d.get("auth_before_tls") or ()),
-            auth_after_tls=tuple(d.get("auth_after_tls") or ()),
-            tls_version=_opt(d, "tls_version"),
-            tls_cipher=_opt(d, "tls_cipher"),
-            cert=CertInfo.from_dict(d["cert"]) if d.get("cert") else None,
-            wrong_mode=_opt(d, "wrong_mode"),
-            stage=_opt(d, "stage"),
-            error=_opt(d, "error"),
-            auth=AuthResult.from_dict(d["auth"]) if d.get("auth") else None,
-        )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -232,7 +142,7 @@ class DnsFacts:
 
     status: str = "ok"  # ok | nxdomain | servfail | timeout | nodata | literal | error
     addresses: tuple[str, ...] = ()
-    mx: tuple[tuple[int, str], ...] = ()
+    mx: tuple[tuple[int, str], ...] = field(default=(), metadata={"row_keys": ("preference", "host")})
     mx_status: str | None = None
     sender_domain: str | None = None
     spf: str | None = None
@@ -241,36 +151,6 @@ class DnsFacts:
     dmarc_verdict: str | None = None
     error: str | None = None
 
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready dict."""
-        return {
-            "status": self.status,
-            "addresses": list(self.addresses),
-            "mx": [{"preference": p, "host": h} for p, h in self.mx],
-            "mx_status": self.mx_status,
-            "sender_domain": self.sender_domain,
-            "spf": self.spf,
-            "spf_verdict": self.spf_verdict,
-            "dmarc": self.dmarc,
-            "dmarc_verdict": self.dmarc_verdict,
-            "error": self.error,
-        }
-
-    @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> DnsFacts:
-        """Inverse of to_dict()."""
-        return cls(
-            status=d.get("status", "ok"),
-            addresses=tuple(d.get("addresses") or ()),
-            mx=tuple((int(m["preference"]), m["host"]) for m in d.get("mx") or ()),
-            mx_status=_opt(d, "mx_status"),
-            sender_domain=_opt(d, "sender_domain"),
-            spf=_opt(d, "spf"),
-            spf_verdict=_opt(d, "spf_verdict"),
-            dmarc=_opt(d, "dmarc"),
-            dmarc_verdict=_opt(d, "dmarc_verdict"),
-            error=_opt(d, "error"),
-        )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -284,28 +164,6 @@ class StatusFeed:
     titles: tuple[str, ...] = ()
     error: str | None = None
 
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready dict."""
-        return {
-            "provider": self.provider,
-            "page": self.page,
-            "ok": self.ok,
-            "incident": self.incident,
-            "titles": list(self.titles),
-            "error": self.error,
-        }
-
-    @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> StatusFeed:
-        """Inverse of to_dict()."""
-        return cls(
-            provider=d["provider"],
-            page=_opt(d, "page"),
-            ok=bool(d.get("ok")),
-            incident=bool(d.get("incident")),
-            titles=tuple(d.get("titles") or ()),
-            error=_opt(d, "error"),
-        )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -327,31 +185,11 @@ class ProbeReport:
         return next((p for p in self.ports if p.port == number), None)
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready dict (shape in the module docstring)."""
-        return {
-            "target": self.target,
-            "host": self.host,
-            "provider": self.provider,
-            "addresses": list(self.addresses),
-            "duration_ms": self.duration_ms,
-            "dns": self.dns.to_dict(),
-            "ports": [p.to_dict() for p in self.ports],
-            "status_feed": self.status_feed.to_dict() if self.status_feed else None,
-            "findings": [{"cause": f.cause, "detail": f.detail, "decisive": f.decisive} for f in self.findings],
-        }
+        """The JSON shape in the module docstring (`smtp-help probe --json`, the probe cache, the job queue)."""
+        doc: dict[str, Any] = to_json(self)
+        return doc
 
     @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> ProbeReport:
-        """Inverse of to_dict(): `ProbeReport.from_dict(r.to_dict()) == r`."""
-        return cls(
-            target=d.get("target", d["host"]),
-            host=d["host"],
-            provider=_opt(d, "provider"),
-            addresses=tuple(d.get("addresses") or ()),
-            duration_ms=float(d.get("duration_ms") or 0.0),
-            dns=DnsFacts.from_dict(d.get("dns") or {}),
-            ports=tuple(PortResult.from_dict(p) for p in d.get("ports") or ()),
-            status_feed=StatusFeed.from_dict(d["status_feed"]) if d.get("status_feed") else None,
-            findings=tuple(Finding(cause=f["cause"], detail=f["detail"], decisive=bool(f.get("decisive", True)))
-                           for f in d.get("findings") or ()),
-        )
+    def from_dict(cls, doc: Mapping[str, Any]) -> ProbeReport:
+        """Inverse of to_dict(): `ProbeReport.from_dict(r.to_dict()) == r`; CodecError for another shape."""
+        return from_json(cls, doc)

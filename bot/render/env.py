@@ -3,33 +3,37 @@
 Knowledge files are written by support engineers, so their templates render in a SandboxedEnvironment with
 StrictUndefined (a misspelt {{ placeholder }} fails `kb check` and the tests instead of printing nothing).
 For Slack, every interpolated value is mrkdwn-escaped by `finalize`; the template's own words are trusted.
+The app's own terminal template (templates/diagnosis.txt.j2) renders in an overlay of the same environment:
+same sandbox, filters and undefined handling, plus a loader and block trimming.
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict
+from pathlib import Path
 from typing import Any
 
-from jinja2 import StrictUndefined
+from jinja2 import FileSystemLoader, StrictUndefined
 from jinja2.sandbox import SandboxedEnvironment
 
 from bot.render.escape import escape_mrkdwn
+from bot.text import strip_controls
 
-__all__ = ["context_for", "render_template"]
+__all__ = ["APP_ENV", "ENV", "compile_template", "context_for", "render_template"]
 
 
 def _finalize_mrkdwn(value: Any) -> Any:
     return escape_mrkdwn(value) if isinstance(value, str) else value
 
 
-def _env(mrkdwn: bool) -> SandboxedEnvironment:
-    # trim_blocks would also eat the newline after an inline "{% endif %}" that ends a step, running two steps
-    # together; instead tags keep their newlines and render_template drops the blank lines tag-only lines leave.
-    env = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False, trim_blocks=False, lstrip_blocks=True,
-                               keep_trailing_newline=False, finalize=_finalize_mrkdwn if mrkdwn else None)
-    env.filters["code"] = lambda v: f"`{v}`"
-    env.tests["mentions"] = _mentions
-    return env
+def _pct(value: Any) -> str:
+    return f"{round(float(value) * 100)}%"
+
+
+def _clean(value: Any) -> str:
+    return strip_controls(str(value))
+
+
 
 
 def _mentions(lines: Any, *words: str) -> bool:
@@ -38,7 +42,17 @@ def _mentions(lines: Any, *words: str) -> bool:
     return any(word.lower() in line for line in lowered for word in words)
 
 
-_ENVS = {False: _env(False), True: _env(True)}
+# Terminal text and Slack mrkdwn, not HTML: autoescape would print &amp;. Slack escaping is `finalize`'s job.
+# trim_blocks would also eat the newline after an inline "{% endif %}" that ends a step, running two steps
+# together; instead tags keep their newlines and render_template drops the blank lines tag-only lines leave.
+ENV = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False, trim_blocks=False,
+                           lstrip_blocks=True, keep_trailing_newline=False)
+ENV.filters.update(code=lambda v: f"`{v}`", pct=_pct, clean=_clean)
+ENV.tests["mentions"] = _mentions
+_ENVS = {False: ENV, True: ENV.overlay(finalize=_finalize_mrkdwn)}
+# The app's own templates (bot/render/templates): whole-line tags vanish, as a reader of the file expects.
+APP_ENV = ENV.overlay(loader=FileSystemLoader(Path(__file__).parent / "templates"), trim_blocks=True,
+                      keep_trailing_newline=True)
 
 
 def context_for(*, facts: Any, provider: Any, client: Any, evidence: Any = (), **extra: Any) -> dict[str, Any]:

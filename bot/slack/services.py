@@ -14,10 +14,16 @@ import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.model import Diagnosis
 from bot.settings import Settings
+
+if TYPE_CHECKING:  # the types of the seams; their modules load in open_services, not when the app is imported
+    from bot.kb.model import KnowledgeBase
+    from bot.probe.report import ProbeReport
+    from bot.probe.runner import ProbeRunner
+    from bot.store.base import Store
 
 __all__ = ["ACK_PRIORITY_WINDOW_S", "Background", "Services", "open_services"]
 
@@ -111,9 +117,9 @@ class Services:
     """Everything listeners call besides Slack itself. Build with `open_services`, or by hand in tests."""
 
     settings: Settings
-    kb: Any  # bot.kb.KnowledgeBase
-    store: Any  # bot.store.Store
-    probe: Any  # bot.store.ProbeRunner: async run(target, **kw) -> dict
+    kb: KnowledgeBase
+    store: Store
+    probe: ProbeRunner
     diagnose: Callable[..., Diagnosis]  # bot.diagnose.diagnose(text, *, kb, probe=None)
     fix_text: Callable[..., str]  # bot.render.fix.fix_text(diagnosis, kb, cause_id, *, mrkdwn)
     background: Background = field(default_factory=Background)
@@ -124,7 +130,7 @@ class Services:
     # PROBE_ALLOW_NETWORKS as they are.
     probe_options: Mapping[str, Any] = field(default_factory=dict)
 
-    def run_diagnosis(self, text: str, *, probe: Any = None) -> Diagnosis:
+    def run_diagnosis(self, text: str, *, probe: ProbeReport | None = None) -> Diagnosis:
         """Diagnose a paste against this app's knowledge base; `probe` (a ProbeReport) adds its findings."""
         if probe is None:
             return self.diagnose(text, kb=self.kb)
@@ -132,20 +138,20 @@ class Services:
 
     async def close(self) -> None:
         """Release the probe runner and the store."""
-        for closer in (getattr(self.probe, "close", None), getattr(self.store, "close", None)):
-            if closer is not None:
-                try:
-                    await closer()
-                except Exception:
-                    log.exception("closing %r failed", closer)
+        for closer in (self.probe.close, self.store.close):
+            try:
+                await closer()
+            except Exception:
+                log.exception("closing %r failed", closer)
 
 
 async def open_services(settings: Settings) -> Services:
     """Production wiring: the knowledge base from settings.knowledge_dir, the store, the probe runner."""
     from bot.diagnose import diagnose
     from bot.kb import load_knowledge_base
+    from bot.probe.runner import make_probe_runner
     from bot.render.fix import fix_text
-    from bot.store import make_probe_runner, open_store
+    from bot.store import open_store
 
     kb = load_knowledge_base(settings.knowledge_dir)
     store = await open_store(settings)

@@ -145,19 +145,19 @@ def test_evidence_lines_are_lines_of_the_paste(kb: KnowledgeBase, cause: str, te
     d = diagnose(text, kb=kb)
     assert d.top is not None
     assert d.top.evidence
-    quoted = [e for e in d.top.evidence if not e.startswith("settings: ")]
+    quoted = [e.text for e in d.top.evidence if e.source == "paste"]
     assert quoted
     assert _from_paste(quoted[0], text)
     for match in d.causes:
-        for line in match.evidence:
-            assert _from_paste(line, text) or line in _explanations(kb) or line.startswith("settings: "), line
+        for e in match.evidence:
+            assert _from_paste(e.text, text) or e.text in _explanations(kb) or e.source == "settings", e
 
 
 def test_long_evidence_line_is_cut_not_echoed_whole(kb: KnowledgeBase) -> None:
     text = "x" * 3000 + " 535 5.7.8 Username and Password not accepted " + "y" * 3000
     d = diagnose(text, kb=kb)
     assert d.top is not None
-    assert all(len(line) <= 250 for line in d.top.evidence)
+    assert all(len(e.text) <= 250 for e in d.top.evidence)
 
 
 def test_confidence_of_a_strong_match_is_high(kb: KnowledgeBase) -> None:
@@ -244,7 +244,7 @@ def test_lint_issue_points_to_the_top_cause_with_a_settings_evidence_line(kb: Kn
     assert issue.message
     assert "{{" not in issue.message
     match = next(c for c in d.causes if c.id == issue.cause)
-    assert any(e.startswith("settings: ") for e in match.evidence)
+    assert any(e.source == "settings" for e in match.evidence)
     assert d.top is not None
     assert d.top.id == issue.cause
 

@@ -17,6 +17,8 @@ import pytest
 from aiohttp import web
 from slack_sdk.signature import SignatureVerifier
 
+from bot.model import Finding
+from bot.probe.report import PortResult, ProbeReport
 from bot.settings import Settings
 from bot.slack.app import build_app
 from bot.slack.serve import ServerState, create_web_app
@@ -40,25 +42,16 @@ class FakeProbe:
 
     def __init__(self) -> None:
         self.targets: list[str] = []
-        self.report: dict[str, Any] = {  # ProbeReport.to_dict()'s shape, trimmed
-            "target": "smtp.gmail.com:587",
-            "host": "smtp.gmail.com",
-            "addresses": ["192.0.2.10"],
-            "ports": [
-                {
-                    "port": 587,
-                    "status": "ok",
-                    "tls": "starttls",
-                    "tls_version": "TLSv1.3",
-                    "greeting_code": 220,
-                    "greeting_text": "smtp.gmail.com ESMTP",
-                    "auth_after_tls": ["PLAIN", "LOGIN"],
-                }
-            ],
-            "findings": [{"cause": "bad_credentials", "detail": "port 587: AUTH answered 535 5.7.8 rejected"}],
-        }
+        self.report = ProbeReport(
+            target="smtp.gmail.com:587",
+            host="smtp.gmail.com",
+            addresses=("192.0.2.10",),
+            ports=(PortResult(port=587, status="ok", tls="starttls", tls_version="TLSv1.3", greeting_code=220,
+                              greeting_text="smtp.gmail.com ESMTP", auth_after_tls=("PLAIN", "LOGIN")),),
+            findings=(Finding(cause="bad_credentials", detail="port 587: AUTH answered 535 5.7.8 rejected"),),
+        )
 
-    async def run(self, target: str, **kw: Any) -> dict[str, Any]:
+    async def run(self, target: str, **kw: Any) -> ProbeReport:
         self.targets.append(target)
         return self.report
 

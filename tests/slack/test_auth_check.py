@@ -18,6 +18,8 @@ from typing import Any
 
 import pytest
 
+from bot.probe.report import ProbeReport
+from bot.probe.runner import ArqProbeRunner
 from bot.render.slack.actions import ACTION_AUTH_CHECK, ACTION_PROBE
 from bot.render.slack.login import (
     LOGIN_MODAL_CALLBACK,
@@ -27,7 +29,6 @@ from bot.render.slack.login import (
     LOGIN_USER_BLOCK,
     login_modal,
 )
-from bot.store import ArqProbeRunner
 from tests.probe.conftest import PASSWORD, USER, Certs, ServerFactory, certs, smtp_server  # noqa: F401  (fixtures)
 from tests.slack.conftest import FakeProbe, Harness, live_harness, payload
 from tests.slack.fake_slack import FakeSlack
@@ -48,7 +49,7 @@ class QueueRunner(ArqProbeRunner):
         super().__init__(*a, **kw)
         self.calls: list[tuple[str, dict[str, Any]]] = []
 
-    async def run(self, target: str, **kw: Any) -> dict[str, Any]:
+    async def run(self, target: str, **kw: Any) -> ProbeReport:
         self.calls.append((target, kw))
         raise AssertionError("a probe went through the arq queue")
 

@@ -8,7 +8,8 @@ import pytest
 from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
 
-from bot.model import CauseMatch, Diagnosis, Facts, LintIssue
+from bot.model import CauseMatch, Diagnosis, Evidence, Facts, Finding, LintIssue
+from bot.probe.report import CertInfo, PortResult, ProbeReport
 from bot.render.slack.actions import ButtonValue, decode_value, encode_value
 from bot.render.slack.answer import diagnosis_blocks, other_causes_blocks
 from bot.render.slack.home import home_view, paste_modal, provider_blocks
@@ -22,7 +23,9 @@ KB = FakeKB()
 def diagnosis(evidence: tuple[str, ...] = ("535 5.7.8",), n_causes: int = 3, **kw: object) -> Diagnosis:
     ids = list(KB.causes)
     causes = tuple(
-        CauseMatch(id=ids[i % len(ids)], confidence=0.9 - i * 0.1, evidence=evidence) for i in range(n_causes)
+        CauseMatch(id=ids[i % len(ids)], confidence=0.9 - i * 0.1,
+                   evidence=tuple(Evidence("paste", e) for e in evidence))
+        for i in range(n_causes)
     )
     return Diagnosis(
         is_smtp=True, causes=causes, facts=Facts(host="smtp.gmail.com", port=587, provider="gmail"), **kw
@@ -83,11 +86,8 @@ def test_user_text_cannot_mention_or_link(hostile: str) -> None:
     d = diagnosis(evidence=(f"535 {hostile}",), ambiguity=hostile)
     blocks = diagnosis_blocks(d, kb=KB, fix=None, ref="p-1")
     assert hostile not in json.dumps(mrkdwn_texts(blocks))
-    report = {
-        "host": hostile,
-        "ports": [{"port": 25, "status": "open", "detail": hostile}],
-        "findings": [{"cause": "tls_mismatch", "detail": hostile}],
-    }
+    report = ProbeReport(target=hostile, host=hostile, ports=(PortResult(port=25, status="error", error=hostile),),
+                         findings=(Finding(cause="tls_mismatch", detail=hostile),))
     probe = probe_blocks(report, kb=KB)
     assert hostile not in json.dumps(mrkdwn_texts(probe))
     assert "&lt;" in json.dumps(mrkdwn_texts(probe))
@@ -141,25 +141,21 @@ def test_button_values_stay_within_2000() -> None:
 
 def test_provider_and_probe_blocks_are_valid() -> None:
     validate(provider_blocks(KB.providers["gmail"]))
-    report = {
-        "host": "smtp.gmail.com",
-        "addresses": ["192.0.2.1"],
-        "ports": [{"port": 465, "status": "timeout"}, {"port": 587, "status": "open", "tls": "TLSv1.3"}],
-        "findings": [],
-    }
+    report = ProbeReport(
+        target="smtp.gmail.com", host="smtp.gmail.com", addresses=("192.0.2.1",),
+        ports=(PortResult(port=465, status="timeout", tls="none", stage="connect"),
+               PortResult(port=587, status="ok", tls="starttls", tls_version="TLSv1.3")),
+    )
     validate(probe_blocks(report, kb=KB))
 
 
 def test_port_table_escapes_server_text_and_keeps_one_line_per_port() -> None:
-    report = {
-        "host": "mail.example",
-        "ports": [
-            {"port": 587, "status": "ok", "tls": "starttls", "tls_version": "TLSv1.3",
-             "greeting_code": 220, "greeting_text": "<!channel> hi & `bye`\nsecond line",
-             "auth_after_tls": ["PLAIN"], "cert": {"trusted": False, "expired": True}},
-            {"port": 465, "status": "timeout", "tls": "none", "stage": "connect", "error": "no answer"},
-        ],
-    }
+    report = ProbeReport(target="mail.example", host="mail.example", ports=(
+        PortResult(port=587, status="ok", tls="starttls", tls_version="TLSv1.3", greeting_code=220,
+                   greeting_text="<!channel> hi & `bye`\nsecond line", auth_after_tls=("PLAIN",),
+                   cert=CertInfo(trusted=False, expired=True)),
+        PortResult(port=465, status="timeout", tls="none", stage="connect", error="no answer"),
+    ))
     table = port_table(report)
     assert "<!channel>" not in table
     assert "&lt;!channel&gt; hi &amp; 'bye' second line" in table

@@ -32,9 +32,9 @@ def test_restart_on_a_migrated_database_does_not_load_alembic(tmp_path: Path) ->
     assert "mako" not in second
 
 
-# The pure part of the probe package (reading a target, choosing one for a paste) is what the answers' buttons
-# decide on; everything that dials, resolves or queues stays out until a probe runs.
-PURE_PROBE = ("bot.probe", "bot.probe.choose", "bot.probe.targets")
+# The pure part of the probe package (reading and choosing a target, the report type, the runner's protocol) is
+# what the answers decide on; the modules that dial, resolve or queue stay out until a probe runs.
+PURE_PROBE = ("bot.probe", "bot.probe.choose", "bot.probe.report", "bot.probe.runner", "bot.probe.targets")
 
 
 def test_the_http_app_does_not_load_probe_queue_or_redis_code() -> None:

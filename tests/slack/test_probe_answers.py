@@ -16,9 +16,10 @@ from typing import Any
 import aiohttp
 import pytest
 
+from bot.probe.runner import LocalProbeRunner
 from bot.render.slack.actions import ACTION_OTHER, ACTION_PROBE
 from bot.slack.services import Services
-from bot.store import LocalProbeRunner, MemoryStore
+from bot.store import MemoryStore
 from tests.probe.conftest import Certs, ServerFactory, certs, smtp_server  # noqa: F401  (fixtures)
 from tests.slack.conftest import Harness, live_harness, make_settings, real_engine, serve
 from tests.slack.fake_slack import FakeSlack

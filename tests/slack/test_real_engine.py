@@ -20,7 +20,7 @@ async def test_real_engine_answers_a_gmail_535_with_fix_and_buttons(fake: FakeSl
     except Exception as exc:  # the engine is developed alongside; pin the Slack side only when it loads
         pytest.skip(f"knowledge base / engine not loadable here: {exc}")
     from bot.render.slack.kit import MAX_BLOCKS
-    from bot.slack import replies
+    from bot.slack import answers
 
     services = Services(settings=make_settings(fake), kb=kb, store=MemoryStore(), probe=FakeProbe(),
                         diagnose=diagnose, fix_text=fix_text)
@@ -28,7 +28,7 @@ async def test_real_engine_answers_a_gmail_535_with_fix_and_buttons(fake: FakeSl
                                "accepted. Learn more at https://support.google.com/mail/?p=BadCredentials') "
                                "smtp.gmail.com port 587 <!channel>")
     assert d.is_smtp
-    message = replies.answer(services, d, ref="p-1")
+    message = answers.answer_message(services, d, ref="p-1")
     blocks = message["blocks"]
     assert len(blocks) <= MAX_BLOCKS
     assert blocks[-1]["type"] == "actions"

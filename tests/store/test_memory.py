@@ -17,8 +17,7 @@ class FakeClock:
 
 
 def test_public_names_are_pinned() -> None:
-    assert set(bot.store.__all__) >= {"open_store", "Store", "MemoryStore", "ThreadContext", "FeedbackReport",
-                                      "ProbeRunner", "LocalProbeRunner", "ArqProbeRunner", "make_probe_runner"}
+    assert set(bot.store.__all__) >= {"open_store", "Store", "MemoryStore", "ThreadContext", "FeedbackReport"}
 
 
 def test_memory_store_satisfies_the_protocol() -> None:

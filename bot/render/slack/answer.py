@@ -6,8 +6,7 @@ the reply to a mention in a thread with no SMTP problem in it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Sequence
 
 from bot.kb.model import KnowledgeBase
 from bot.model import CauseMatch, Diagnosis
@@ -60,7 +59,7 @@ def _pick(d: Diagnosis, cause_id: str | None) -> CauseMatch | None:
 
 
 def _evidence_lines(match: CauseMatch) -> str:
-    lines = [f"• {esc(e)}" for e in match.evidence[:MAX_EVIDENCE_LINES]]
+    lines = [f"• {esc(str(e))}" for e in match.evidence[:MAX_EVIDENCE_LINES]]
     if len(match.evidence) > MAX_EVIDENCE_LINES:
         lines.append(f"• … and {len(match.evidence) - MAX_EVIDENCE_LINES} more")
     return "\n".join(lines)
@@ -87,16 +86,14 @@ def diagnosis_blocks(
     share: bool = True,
     intro: str | None = None,
     share_thread: str | None = None,
-    probe: Mapping[str, Any] | None = None,
 ) -> list[Block]:
     """The answer to a paste: cause, confidence, evidence, numbered fix, then the buttons.
 
     `fix` is mrkdwn from bot.render.fix.fix_text (values already escaped). `ref` is the opaque key the buttons
     carry to find the paste again; without it there are no buttons. `probe_target` (bot.probe.choose) adds
     Run live probe and Test login. `changes` lists what changed since the last answer in a triage thread.
-    `intro` is trusted mrkdwn written by the app (e.g. "Shared by <@U…>"). `probe` is the live probe's report
-    when `d` was diagnosed with it: the answer then shows the whole ranking with the probe's evidence and the
-    per-port table.
+    `intro` is trusted mrkdwn written by the app (e.g. "Shared by <@U…>"). When `d` was diagnosed with a live
+    probe (`d.probe`), the answer shows the whole ranking with the probe's evidence and the per-port table.
     """
     match = _pick(d, cause_id)
     body: list[Block] = []
@@ -130,12 +127,12 @@ def diagnosis_blocks(
         body.append(section(f"*Not sure yet:* {esc(d.ambiguity, 1000)}"))
     for issue in d.lint[:5]:
         body.append(section(f":warning: {esc(issue.message, 1000)}"))
-    if probe is not None:
-        intro_block = probe_intro(probe)
+    if d.probe is not None:
+        intro_block = probe_intro(d.probe)
         body.append(section(ranking_with_probe(d, kb)))
-        table = port_table(probe)
+        table = port_table(d.probe)
         if table:
-            host = esc(str(probe.get("host") or "?"), 255)
+            host = esc(d.probe.host or "?", 255)
             body.append(section(f"*Live probe of `{host}`*\n" + table))
         if intro_block:
             body.append(intro_block)

@@ -8,12 +8,14 @@ the verdict takes the report and the username only. Server text is escaped and c
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.render.escape import escape_mrkdwn
-from bot.render.slack.kit import HEADER_MAX, code, mrkdwn, plain
+from bot.render.slack.kit import HEADER_MAX, Block, code, mrkdwn, plain
 from bot.text import strip_controls
+
+if TYPE_CHECKING:
+    from bot.probe.report import PortResult, ProbeReport
 
 __all__ = [
     "LOGIN_MODAL_CALLBACK",
@@ -92,54 +94,46 @@ def login_modal(*, target: str, port: int | None, channel_id: str | None, checks
     }
 
 
-def login_header(report: Mapping[str, Any]) -> dict[str, Any]:
+def login_header(report: ProbeReport) -> Block:
     """ "Login test: host" (plain text, so nothing in the host name is read as markup)."""
-    return {"type": "header", "text": plain(f"Login test: {report.get('host') or '?'}", HEADER_MAX)}
+    return {"type": "header", "text": plain(f"Login test: {report.host or '?'}", HEADER_MAX)}
 
 
-def _auth_port(report: Mapping[str, Any]) -> Mapping[str, Any] | None:
-    ports = [p for p in report.get("ports") or [] if isinstance(p, Mapping)]
-    return next((p for p in ports if isinstance(p.get("auth"), Mapping)), ports[0] if ports else None)
+def _auth_port(report: ProbeReport) -> PortResult | None:
+    return next((p for p in report.ports if p.auth is not None), report.ports[0] if report.ports else None)
 
 
-def login_verdict(report: Mapping[str, Any], *, username: str) -> dict[str, Any]:
+def login_verdict(report: ProbeReport, *, username: str) -> Block:
     """The section that leads the answer: accepted / refused / not tried, the mechanism and the server's reply."""
     user = code(username, 120)
     port = _auth_port(report)
     if port is None:
         return {"type": "section", "text": mrkdwn(":warning: *Login not tried*: no port could be probed.")}
-    number = port.get("port", "?")
-    auth = port.get("auth")
-    if not isinstance(auth, Mapping):
-        why = port.get("error") or port.get("status") or "the connection did not get that far"
-        text = f":warning: *Login not tried* on port {number}: the probe stopped before AUTH ({code(str(why))})."
+    auth = port.auth
+    if auth is None:
+        why = port.error or port.status or "the connection did not get that far"
+        text = f":warning: *Login not tried* on port {port.port}: the probe stopped before AUTH ({code(why)})."
         return {"type": "section", "text": mrkdwn(text)}
-    mechanism = auth.get("mechanism")
-    reply_code = auth.get("code")
-    reply = " ".join(str(v) for v in (reply_code, auth.get("text")) if v not in (None, ""))
-    if not mechanism:  # not attempted: no TLS, no AUTH offered, no PLAIN/LOGIN
-        text = f":warning: *Login not tried* on port {number}: {code(str(auth.get('text') or 'not attempted'))}."
-    elif auth.get("ok"):
-        text = (
-            f":white_check_mark: *Login accepted* for {user} on port {number} with AUTH "
-            f"{escape_mrkdwn(str(mechanism))}" + (f" — the server said {code(reply)}." if reply else ".")
-        )
+    reply = " ".join(str(v) for v in (auth.code, auth.text) if v not in (None, ""))
+    said = f" — the server said {code(reply)}." if reply else "."
+    if not auth.mechanism:  # not attempted: no TLS, no AUTH offered, no PLAIN/LOGIN
+        text = f":warning: *Login not tried* on port {port.port}: {code(auth.text or 'not attempted')}."
+    elif auth.ok:
+        text = (f":white_check_mark: *Login accepted* for {user} on port {port.port} with AUTH "
+                f"{escape_mrkdwn(auth.mechanism)}{said}")
     else:
-        text = (
-            f":x: *Login refused* for {user} on port {number} with AUTH {escape_mrkdwn(str(mechanism))}"
-            + (f" — the server said {code(reply)}." if reply else ".")
-        )
+        text = f":x: *Login refused* for {user} on port {port.port} with AUTH {escape_mrkdwn(auth.mechanism)}{said}"
     return {"type": "section", "text": mrkdwn(text)}
 
 
-def login_fallback(report: Mapping[str, Any] | None, *, target: str) -> str:
+def login_fallback(report: ProbeReport | None, *, target: str) -> str:
     """The message's `text` (notification line), escaped."""
     port = _auth_port(report) if report is not None else None
-    auth = port.get("auth") if port is not None else None
-    if not isinstance(auth, Mapping) or not auth.get("mechanism"):
+    auth = port.auth if port is not None else None
+    if auth is None or not auth.mechanism:
         outcome = "not tried"
-    elif auth.get("ok"):
+    elif auth.ok:
         outcome = "login accepted"
     else:
-        outcome = f"login refused ({auth.get('code') or 'no code'})"
+        outcome = f"login refused ({auth.code or 'no code'})"
     return escape_mrkdwn(f"smtp-help login test of {strip_controls(target)[:255]}: {outcome}")

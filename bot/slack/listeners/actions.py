@@ -1,14 +1,14 @@
-"""Buttons on a diagnosis: run live probe, test login, share in channel, other causes, show a cause's fix, feedback.
+"""Buttons on an answer: run live probe, test login, share in channel, other causes, show a cause's fix, feedback.
 
-Every button acks at once; its value is a reference to the redacted paste kept in the store
-(bot.slack.replies).
+Every button acks at once; its value (bot.render.slack.actions) is a reference to the redacted paste kept in
+the store, and its work is one verb of bot.slack.answers.
 """
 
 from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,6 +17,7 @@ from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.render.escape import escape_mrkdwn
+from bot.render.names import cause_title
 from bot.render.slack.actions import (
     ACTION_AUTH_CHECK,
     ACTION_FIXED,
@@ -32,10 +33,9 @@ from bot.render.slack.actions import (
 from bot.render.slack.answer import other_causes_blocks
 from bot.render.slack.kit import fit, message_blocks
 from bot.render.slack.probe import progress_blocks
-from bot.slack import replies
-from bot.slack.listeners.login import open_login_modal
-from bot.slack.listeners.probe import diagnose_with_last_probe, probe_message, remember_probe, run_live_probe
+from bot.slack import answers
 from bot.slack.services import Services
+from bot.store import ThreadContext
 
 __all__ = ["handle_action", "register"]
 
@@ -71,9 +71,7 @@ async def handle_action(
     handler = _HANDLERS.get(str(action.get("action_id")))
     if handler is None:
         return
-    services.background.spawn(
-        handler(services, client, _Click.of(body, action)), name=str(action["action_id"])
-    )
+    services.background.spawn(handler(services, client, _Click.of(body, action)), name=str(action["action_id"]))
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -86,7 +84,6 @@ class _Click:
     value: ButtonValue
     response_url: str | None
     ephemeral: bool
-    message_ts: str | None
     thread_ts: str | None
     trigger_id: str = ""  # for views.open (Test login), valid for 3 s
 
@@ -101,102 +98,69 @@ class _Click:
             value=decode_value(action.get("value")),
             response_url=body.get("response_url"),
             ephemeral=bool(container.get("is_ephemeral")) or not message,
-            message_ts=message.get("ts") or container.get("message_ts"),
             thread_ts=message.get("thread_ts") or message.get("ts"),
             trigger_id=str(body.get("trigger_id") or ""),
         )
 
-
-async def _load(services: Services, click: _Click) -> Any:
-    ctx = await replies.load_paste(
-        services, team_id=click.team_id, channel=click.channel, ref=click.value.ref
-    )
-    if ctx is None:
-        await replies.respond_to(
-            services, click.response_url, {"text": EXPIRED, "blocks": message_blocks(EXPIRED)}
-        )
-    return ctx
+    async def reply(self, services: Services, message: Mapping[str, Any], **kw: Any) -> None:
+        await answers.respond_to(services, self.response_url, message, **kw)
 
 
-async def _diagnosis(services: Services, click: _Click, text: str) -> Any:
-    return await diagnose_with_last_probe(
-        services, team_id=click.team_id, channel=click.channel, ref=click.value.ref, text=text
-    )
+async def _paste(services: Services, click: _Click) -> ThreadContext | None:
+    """The paste the button refers to; an "expired" reply when it is gone."""
+    paste = await answers.load_paste(services, team_id=click.team_id, channel=click.channel, ref=click.value.ref)
+    if paste is None:
+        await click.reply(services, {"text": EXPIRED, "blocks": message_blocks(EXPIRED)})
+    return paste
 
 
 async def _share(services: Services, client: AsyncWebClient, click: _Click) -> None:
-    ctx = await _load(services, click)
-    if ctx is None:
+    if (paste := await _paste(services, click)) is None:
         return
-    d = await _diagnosis(services, click, ctx.text)
+    d = await answers.reanswer(services, paste)
     intro = f"Shared by <@{click.user}>" if _USER_ID.match(click.user) else None
-    message = replies.answer(
-        services, d, ref=click.value.ref, cause_id=(click.value.cause or None), share=False, intro=intro
-    )
-    await replies.respond_to(
-        services, click.response_url, message, response_type="in_channel", thread_ts=(click.value.thread or None)
-    )
+    message = answers.answer_message(services, d, ref=paste.thread_ts, cause_id=click.value.cause or None,
+                                     share=False, intro=intro)
+    await click.reply(services, message, response_type="in_channel", thread_ts=click.value.thread or None)
 
 
 async def _other(services: Services, client: AsyncWebClient, click: _Click) -> None:
-    ctx = await _load(services, click)
-    if ctx is None:
+    if (paste := await _paste(services, click)) is None:
         return
-    d = await _diagnosis(services, click, ctx.text)
-    await replies.respond_to(
-        services,
-        click.response_url,
-        {
-            "text": "Other possible causes",
-            "blocks": other_causes_blocks(d, kb=services.kb, ref=click.value.ref),
-        },
-    )
+    d = await answers.reanswer(services, paste)
+    blocks = other_causes_blocks(d, kb=services.kb, ref=paste.thread_ts)
+    await click.reply(services, {"text": "Other possible causes", "blocks": blocks})
 
 
 async def _show_fix(services: Services, client: AsyncWebClient, click: _Click) -> None:
-    ctx = await _load(services, click)
-    if ctx is None:
+    if (paste := await _paste(services, click)) is None:
         return
-    d = await _diagnosis(services, click, ctx.text)
-    await replies.respond_to(
-        services,
-        click.response_url,
-        replies.answer(
-            services, d, ref=click.value.ref, cause_id=(click.value.cause or None), share=click.ephemeral
-        ),
-    )
+    d = await answers.reanswer(services, paste)
+    await click.reply(services, answers.answer_message(services, d, ref=paste.thread_ts,
+                                                       cause_id=click.value.cause or None, share=click.ephemeral))
 
 
 async def _feedback(services: Services, click: _Click, *, helpful: bool) -> None:
     cause_id = click.value.cause
-    ctx = await _load(services, click)
-    if ctx is None or not cause_id:
+    paste = await _paste(services, click)
+    if paste is None or not cause_id:
         return
-    first = await services.store.claim_event(
+    if await services.store.claim_event(
         f"feedback:{click.team_id}:{click.channel}:{click.value.ref}:{cause_id}:{click.user}"
-    )
-    if first:
-        await services.store.record_feedback(
-            team_id=click.team_id,
-            channel=click.channel,
-            user=click.user,
-            cause_id=cause_id,
-            helpful=helpful,
-            paste=ctx.text,
-        )
-    title = escape_mrkdwn(replies.titles(services).get(cause_id, cause_id))
+    ):
+        await services.store.record_feedback(team_id=click.team_id, channel=click.channel, user=click.user,
+                                             cause_id=cause_id, helpful=helpful, paste=paste.text)
+    title = escape_mrkdwn(cause_title(services.kb, cause_id))
     if helpful:
         text = f"Thanks! Glad the fix for *{title}* worked; it is noted so the next person gets it faster."
-        await replies.respond_to(
-            services, click.response_url, {"text": text, "blocks": message_blocks(text)}
-        )
+        await click.reply(services, {"text": text, "blocks": message_blocks(text)})
         return
-    d = await _diagnosis(services, click, ctx.text)
+    d = await answers.reanswer(services, paste)
     text = f"Thanks for telling me. I noted that the fix for *{title}* did not help."
     blocks = message_blocks(text)
     if len(d.causes) > 1:
-        blocks += other_causes_blocks(d, kb=services.kb, ref=click.value.ref, shown=cause_id)
-    await replies.respond_to(services, click.response_url, {"text": text, "blocks": fit(blocks)})
+        blocks += other_causes_blocks(d, kb=services.kb, ref=paste.thread_ts, shown=cause_id)
+    await click.reply(services, {"text": text, "blocks": fit(blocks)})
 
 
 async def _fixed(services: Services, client: AsyncWebClient, click: _Click) -> None:
@@ -211,35 +175,26 @@ async def _probe(services: Services, client: AsyncWebClient, click: _Click) -> N
     target = click.value.target
     if not target:
         return
-    progress: dict[str, Any] = {
-        "text": f"probing {escape_mrkdwn(target)}…",
-        "blocks": progress_blocks(target),
-    }
-    ref = click.value.ref
+    progress: dict[str, Any] = {"text": f"probing {escape_mrkdwn(target)}…", "blocks": progress_blocks(target)}
     if click.ephemeral:  # a private answer: replace it in place, progress first
-        await replies.respond_to(services, click.response_url, progress, replace_original=True)
+        await click.reply(services, progress, replace_original=True)
     else:  # an answer in a thread: a progress message there, updated in place
         posted = await client.chat_postMessage(channel=click.channel, thread_ts=click.thread_ts, **progress)
-    outcome = await run_live_probe(
-        services, team_id=click.team_id, user_id=click.user, channel=click.channel, target=target
-    )
-    ctx = await replies.load_paste(services, team_id=click.team_id, channel=click.channel, ref=ref)
-    if ctx is not None and outcome.report is not None:
-        await remember_probe(services, team_id=click.team_id, channel=click.channel, ref=ref, report=outcome.report)
-    message = await probe_message(services, outcome, text=ctx.text if ctx else None, ref=ref if ctx else None)
+    paste = await answers.load_paste(services, team_id=click.team_id, channel=click.channel, ref=click.value.ref)
+    message = await answers.probe_and_answer(services, team_id=click.team_id, user_id=click.user,
+                                             channel=click.channel, target=target, paste=paste)
     if click.ephemeral:
-        await replies.respond_to(services, click.response_url, message, replace_original=True)
+        await click.reply(services, message, replace_original=True)
         return
     await client.chat_update(channel=click.channel, ts=str(posted["ts"]), **message)
 
 
 async def _login(services: Services, client: AsyncWebClient, click: _Click) -> None:
-    target = click.value.target
-    if target and click.trigger_id:
-        await open_login_modal(services, client, trigger_id=click.trigger_id, target=target, channel=click.channel)
+    if click.value.target and click.trigger_id:
+        await client.views_open(trigger_id=click.trigger_id, view=answers.login_view(click.value.target, click.channel))
 
 
-_HANDLERS = {
+_HANDLERS: dict[str, Callable[[Services, AsyncWebClient, _Click], Coroutine[Any, Any, None]]] = {
     ACTION_SHARE: _share,
     ACTION_OTHER: _other,
     ACTION_SHOW_FIX: _show_fix,

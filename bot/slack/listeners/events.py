@@ -13,9 +13,10 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.errors import StoreError
 from bot.render.slack.answer import thread_unclear_blocks
 from bot.render.slack.home import home_view
-from bot.slack import replies
+from bot.slack import answers
+from bot.slack.answers import Posted, Where
+from bot.slack.parse import message_text, skip_reason, strip_mentions
 from bot.slack.services import Services
-from bot.slack.triage import MAX_PASTE_CHARS, message_text, skip_reason, strip_mentions
 
 __all__ = ["THREAD_FETCH_LIMIT", "handle_app_home_opened", "handle_app_mention", "register"]
 
@@ -65,7 +66,7 @@ async def handle_app_mention(
     *,
     event: Mapping[str, Any],
     body: Mapping[str, Any],
-    context: Any,
+    context: AsyncBoltContext,
     client: AsyncWebClient,
     services: Services,
 ) -> None:
@@ -116,23 +117,20 @@ async def _answer_mention(
             bot_id=bot_id,
             team_id=team_id,
         )
-    d = await replies.diagnose_soon(services, strip_mentions(text)[-MAX_PASTE_CHARS:])
+    d = await answers.diagnose_soon(services, strip_mentions(text))
     if not (d.is_smtp and d.top):
         await client.chat_postMessage(
-            channel=channel,
-            thread_ts=thread_ts,
-            text="No SMTP problem found",
-            blocks=thread_unclear_blocks(),
+            channel=channel, thread_ts=thread_ts, text="No SMTP problem found", blocks=thread_unclear_blocks()
         )
         return
-    message = replies.answer(services, d, ref=thread_ts, share=False)
-    resp = await client.chat_postMessage(
-        channel=channel, thread_ts=thread_ts, unfurl_links=False, unfurl_media=False, **message
-    )
-    await replies.remember(
-        services, team_id=team_id, channel=channel, ref=thread_ts, d=d, reply_ts=resp.get("ts")
-    )
-    await store.record_diagnosis(team_id=team_id, channel=channel, cause_id=d.top.id, source="mention")
+
+    async def in_thread(message: Mapping[str, Any]) -> Posted:
+        resp = await client.chat_postMessage(channel=channel, thread_ts=thread_ts, unfurl_links=False,
+                                             unfurl_media=False, **message)
+        return Posted(ts=resp.get("ts"))
+
+    where = Where(team_id=team_id, channel=channel, source="mention", ref=thread_ts, share=False)
+    await answers.answer_paste(services, where, in_thread, d=d)
 
 
 async def _thread_text(

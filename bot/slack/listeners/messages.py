@@ -1,8 +1,7 @@
 """Channel pastes, DMs and helpdesk triage threads (`message` events of every subtype, so none gets a 404).
 
-Guard clauses first (housekeeping subtypes, our own and other bots' posts, @mentions that app_mention
-answers),
-then everything slow runs after the ack: de-duplication by event_id, diagnosis, the thread reply.
+Guard clauses first (housekeeping subtypes, our own and other bots' posts, @mentions that app_mention answers),
+then everything slow runs after the ack: de-duplication by event_id, then one use-case of bot.slack.answers.
 """
 
 from __future__ import annotations
@@ -15,9 +14,11 @@ from slack_bolt.async_app import AsyncApp, AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.render.slack.answer import secret_warning_blocks
-from bot.slack import replies
+from bot.slack import answers
+from bot.slack.answers import Post, Posted, Where
+from bot.slack.parse import mentions_user, message_text, skip_reason
 from bot.slack.services import Services
-from bot.slack.triage import confident_enough, mentions_user, message_text, skip_reason, thread_update
+from bot.slack.threads import confident_enough
 
 __all__ = ["SHARED_CHANNEL_TYPES", "handle_message", "register"]
 
@@ -41,7 +42,7 @@ async def handle_message(
     *,
     body: Mapping[str, Any],
     event: Mapping[str, Any],
-    context: Any,
+    context: AsyncBoltContext,
     client: AsyncWebClient,
     services: Services,
 ) -> None:
@@ -62,6 +63,15 @@ async def handle_message(
     services.background.spawn(_answer(body, event, text, client, services), name="message")
 
 
+def _in_thread(client: AsyncWebClient, channel: str, thread_ts: str) -> Post:
+    async def post(message: Mapping[str, Any]) -> Posted:
+        resp = await client.chat_postMessage(channel=channel, thread_ts=thread_ts, unfurl_links=False,
+                                             unfurl_media=False, **message)
+        return Posted(ts=resp.get("ts"))
+
+    return post
+
+
 async def _answer(
     body: Mapping[str, Any], event: Mapping[str, Any], text: str, client: AsyncWebClient, services: Services
 ) -> None:
@@ -70,22 +80,18 @@ async def _answer(
     team_id = str(body.get("team_id") or event.get("team") or "")
     if not await store.claim_event(str(body.get("event_id") or f"message:{channel}:{ts}")):
         return  # a retried delivery we already handled
-    d = await replies.diagnose_soon(services, text)
+    d = await answers.diagnose_soon(services, text)
     user = event.get("user")
-    if (
-        d.facts.secrets
-        and user
-        and not event.get("bot_id")
-        and event.get("channel_type") in SHARED_CHANNEL_TYPES
-    ):
-        await client.chat_postEphemeral(
-            channel=channel,
-            user=str(user),
-            text="Rotate the secret you pasted",
-            blocks=secret_warning_blocks(d.facts.secrets),
-        )
-    if event.get("channel_type") == "im":
-        await _answer_dm(services, client, team_id=team_id, channel=channel, d=d)
+    if d.facts.secrets and user and not event.get("bot_id") and event.get("channel_type") in SHARED_CHANNEL_TYPES:
+        await client.chat_postEphemeral(channel=channel, user=str(user), text="Rotate the secret you pasted",
+                                        blocks=secret_warning_blocks(d.facts.secrets))
+    if event.get("channel_type") == "im":  # a DM (App Home Messages tab) is always a question for us
+        async def in_dm(message: Mapping[str, Any]) -> Posted:
+            await client.chat_postMessage(channel=channel, unfurl_links=False, unfurl_media=False, **message)
+            return Posted()
+
+        await answers.answer_paste(services, Where(team_id=team_id, channel=channel, source="message", share=False),
+                                   in_dm, d=d)
         return
     thread_ts = event.get("thread_ts")
     in_thread = bool(thread_ts and thread_ts != ts)
@@ -96,108 +102,11 @@ async def _answer(
     if in_thread:
         ctx = await store.get_thread(team_id, channel, str(thread_ts))
         if ctx is not None:
-            await _update_thread(services, client, ctx=ctx, d=d, text=text)
+            await answers.update_thread(services, ctx, d, text, _in_thread(client, channel, ctx.thread_ts))
             return
     root = str(thread_ts or ts)
     if not confident_enough(d):
         return
-    await _post(
-        services,
-        client,
-        team_id=team_id,
-        channel=channel,
-        thread_ts=root,
-        d=d,
-        text=d.text,
-        source="thread" if root != ts else "message",
-    )
-
-
-async def _post(
-    services: Services,
-    client: AsyncWebClient,
-    *,
-    team_id: str,
-    channel: str,
-    thread_ts: str,
-    d: Any,
-    text: str,
-    source: str,
-    cause_id: str | None = None,
-    changes: tuple[str, ...] = (),
-) -> None:
-    """Post a diagnosis in a thread and remember the thread (its accumulated text, the cause shown)."""
-    shown = cause_id or d.top.id
-    message = replies.answer(services, d, ref=thread_ts, cause_id=cause_id, changes=changes, share=False)
-    resp = await client.chat_postMessage(
-        channel=channel, thread_ts=thread_ts, unfurl_links=False, unfurl_media=False, **message
-    )
-    others = tuple(c.id for c in d.causes if c.id != shown)
-    await replies.remember(
-        services,
-        team_id=team_id,
-        channel=channel,
-        ref=thread_ts,
-        d=d,
-        text=text,
-        last_causes=(shown, *others),
-        reply_ts=resp.get("ts"),
-    )
-    await services.store.record_diagnosis(team_id=team_id, channel=channel, cause_id=shown, source=source)
-
-
-async def _update_thread(services: Services, client: AsyncWebClient, *, ctx: Any, d: Any, text: str) -> None:
-    """Re-diagnose the whole thread with a new reply; post only when the answer changed."""
-    combined = f"{ctx.text}\n{d.text}"
-    before = services.run_diagnosis(ctx.text)
-    after = await replies.diagnose_soon(services, combined)
-    update = thread_update(
-        before=before,
-        after=after,
-        reply=d,
-        reply_text=text,
-        last_causes=ctx.last_causes,
-        titles=replies.titles(services),
-    )
-    if update is None:
-        await replies.remember(
-            services,
-            team_id=ctx.team_id,
-            channel=ctx.channel,
-            ref=ctx.thread_ts,
-            d=after,
-            text=combined,
-            last_causes=ctx.last_causes,
-            reply_ts=ctx.reply_ts,
-        )
-        return
-    await _post(
-        services,
-        client,
-        team_id=ctx.team_id,
-        channel=ctx.channel,
-        thread_ts=ctx.thread_ts,
-        d=after,
-        text=combined,
-        source="thread",
-        cause_id=None if after.top and update.cause_id == after.top.id else update.cause_id,
-        changes=update.changes,
-    )
-
-
-async def _answer_dm(
-    services: Services, client: AsyncWebClient, *, team_id: str, channel: str, d: Any
-) -> None:
-    """A DM (App Home Messages tab) is always a question for us: answer it, SMTP or not."""
-    ref = replies.new_ref() if d.is_smtp and d.top else None
-    if ref:
-        await replies.remember(services, team_id=team_id, channel=channel, ref=ref, d=d)
-    await client.chat_postMessage(
-        channel=channel,
-        unfurl_links=False,
-        unfurl_media=False,
-        **replies.answer(services, d, ref=ref, share=False),
-    )
-    await services.store.record_diagnosis(
-        team_id=team_id, channel=channel, cause_id=d.top.id if ref and d.top else None, source="message"
-    )
+    where = Where(team_id=team_id, channel=channel, source="thread" if root != ts else "message", ref=root,
+                  share=False)
+    await answers.answer_paste(services, where, _in_thread(client, channel, root), d=d)

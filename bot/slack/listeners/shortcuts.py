@@ -8,9 +8,10 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
 
-from bot.slack import replies
+from bot.slack import answers
+from bot.slack.answers import Posted, Where
+from bot.slack.parse import message_text, strip_mentions
 from bot.slack.services import Services
-from bot.slack.triage import message_text, strip_mentions
 
 __all__ = ["SHORTCUT_CALLBACK", "handle_shortcut", "register"]
 
@@ -35,16 +36,12 @@ async def handle_shortcut(*, ack: AsyncAck, shortcut: Mapping[str, Any], service
 
 async def _diagnose(services: Services, shortcut: Mapping[str, Any]) -> None:
     message = shortcut.get("message") or {}
-    team_id = str((shortcut.get("team") or {}).get("id") or "")
-    channel = str((shortcut.get("channel") or {}).get("id") or "")
-    d = await replies.diagnose_soon(services, strip_mentions(message_text(message)))
-    ref = replies.new_ref() if d.is_smtp and d.top else None
-    if ref:
-        await replies.remember(services, team_id=team_id, channel=channel, ref=ref, d=d)
-    thread = message.get("thread_ts") or message.get("ts")
-    await replies.respond_to(
-        services, shortcut.get("response_url"), replies.answer(services, d, ref=ref, share_thread=thread)
-    )
-    await services.store.record_diagnosis(
-        team_id=team_id, channel=channel, cause_id=d.top.id if ref and d.top else None, source="shortcut"
-    )
+
+    async def privately(answer: Mapping[str, Any]) -> Posted:
+        await answers.respond_to(services, shortcut.get("response_url"), answer)
+        return Posted()
+
+    where = Where(team_id=str((shortcut.get("team") or {}).get("id") or ""),
+                  channel=str((shortcut.get("channel") or {}).get("id") or ""), source="shortcut",
+                  share_thread=message.get("thread_ts") or message.get("ts"))
+    await answers.answer_paste(services, where, privately, text=strip_mentions(message_text(message)))

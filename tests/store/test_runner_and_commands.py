@@ -1,4 +1,4 @@
-"""Probe runners (in-process and arq on real Redis) and the `feedback` / `worker` commands."""
+"""Probe runners (bot.probe.runner: in-process and arq on real Redis) and the `feedback` / `worker` commands."""
 
 from __future__ import annotations
 
@@ -11,18 +11,14 @@ from typing import Any
 
 import pytest
 
+from bot.commands import feedback as command
+from bot.commands import worker
 from bot.errors import ConfigError
+from bot.probe import runner as queue
+from bot.probe.report import PortResult, ProbeReport
+from bot.probe.runner import ArqProbeRunner, LocalProbeRunner, make_probe_runner
 from bot.settings import Settings
-from bot.store import (
-    ArqProbeRunner,
-    LocalProbeRunner,
-    MemoryStore,
-    command,
-    make_probe_runner,
-    open_store,
-    queue,
-    worker,
-)
+from bot.store import MemoryStore, open_store
 
 
 class FakeProbe:
@@ -31,14 +27,15 @@ class FakeProbe:
     def __init__(self) -> None:
         self.calls: list[tuple[str, dict[str, Any]]] = []
 
-    async def __call__(self, settings: Settings, target: str, **kw: Any) -> dict[str, Any]:
+    async def __call__(self, settings: Settings, target: str, **kw: Any) -> ProbeReport:
         self.calls.append((target, kw))
-        return {"target": target, "ports": [{"port": p, "status": "ok"} for p in kw.get("ports", [587])]}
+        return ProbeReport(target=target, host=target,
+                           ports=tuple(PortResult(port=p, status="ok") for p in kw.get("ports", [587])))
 
 
 async def test_local_runner_probes_once_then_serves_the_cache(monkeypatch: pytest.MonkeyPatch) -> None:
     fake = FakeProbe()
-    monkeypatch.setattr(queue, "run_probe_dict", fake)
+    monkeypatch.setattr(queue, "probe_now", fake)
     runner = make_probe_runner(Settings(), MemoryStore())
     assert isinstance(runner, LocalProbeRunner)
     first = await runner.run("smtp.example.com", ports=[587])
@@ -52,7 +49,7 @@ async def test_local_runner_probes_once_then_serves_the_cache(monkeypatch: pytes
 async def test_arq_runner_spreads_probes_to_a_worker(monkeypatch: pytest.MonkeyPatch, redis_url: str,
                                                      tmp_path: Path) -> None:
     fake = FakeProbe()
-    monkeypatch.setattr(worker, "run_probe_dict", fake)
+    monkeypatch.setattr(worker, "probe_now", fake)
     settings = Settings(database_url=f"sqlite:///{tmp_path}/s.db", redis_url=redis_url, probe_timeout_s=5)
     store = await open_store(settings)
     runner = make_probe_runner(settings, store)
@@ -61,7 +58,7 @@ async def test_arq_runner_spreads_probes_to_a_worker(monkeypatch: pytest.MonkeyP
     task = asyncio.create_task(w.async_run())
     try:
         report = await runner.run("smtp.example.com", ports=[587, 465])
-        assert report["ports"] == [{"port": 587, "status": "ok"}, {"port": 465, "status": "ok"}]
+        assert [(p.port, p.status) for p in report.ports] == [(587, "ok"), (465, "ok")]
         assert await runner.run("smtp.example.com", ports=[587, 465]) == report  # shared cache
         assert fake.calls == [("smtp.example.com", {"ports": [587, 465]})]
     finally:
