@@ -17,6 +17,7 @@ minutes, so the answer's other buttons show the same merged ranking.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import secrets
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -95,9 +96,10 @@ def new_ref() -> str:
 
 
 async def diagnose_soon(services: Services, text: str, *, probe: ProbeReport | None = None) -> Diagnosis:
-    """Diagnose after pending acks have gone out (CPU work yields to Slack's 3-second clock)."""
+    """Diagnose after pending acks have gone out, in a worker thread: a 40 KB paste costs milliseconds of CPU
+    (normalise, redact, extract, classify) that must not hold up /healthz or another request's ack."""
     await services.background.quiet()
-    return services.run_diagnosis(text, probe=probe)
+    return await asyncio.to_thread(services.run_diagnosis, text, probe=probe)
 
 
 async def remember(

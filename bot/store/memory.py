@@ -19,7 +19,7 @@ from bot.store.base import (
     FeedbackReport,
     ThreadContext,
 )
-from bot.store.scrub import scrub
+from bot.store.scrub import scrub_async
 
 __all__ = ["MemoryStore", "build_report", "check_source"]
 
@@ -81,7 +81,7 @@ class MemoryStore:
     async def put_thread(self, ctx: ThreadContext) -> None:
         """Store a scrubbed copy; it expires thread_retention_s from now."""
         now = self._clock()
-        stored = dataclasses.replace(ctx, text=scrub(ctx.text), updated_at=ctx.updated_at or now)
+        stored = dataclasses.replace(ctx, text=await scrub_async(ctx.text), updated_at=ctx.updated_at or now)
         self._threads[(ctx.team_id, ctx.channel, ctx.thread_ts)] = (now + self._thread_retention_s, stored)
 
     async def record_diagnosis(self, *, team_id: str, channel: str, cause_id: str | None, source: str) -> None:
@@ -92,7 +92,7 @@ class MemoryStore:
     async def record_feedback(self, *, team_id: str, channel: str, user: str, cause_id: str,
                               helpful: bool, paste: str) -> None:
         """Keep a vote and its scrubbed paste (the user id is not kept)."""
-        self._feedback.append((team_id, channel, cause_id, helpful, scrub(paste)[:MAX_PASTE_CHARS]))
+        self._feedback.append((team_id, channel, cause_id, helpful, (await scrub_async(paste))[:MAX_PASTE_CHARS]))
 
     async def get_channel_auto(self, team_id: str, channel: str) -> bool:
         """Default True."""

@@ -1,51 +1,30 @@
 """Defence-in-depth redaction before anything is persisted (security.md R1).
 
-Callers hand the store text that is already redacted; the store runs it through `bot.redact.redact` again
-when that module exists, and always through a small fallback for the commonest secret shapes, so a caller's
-slip never lands a password in a database row.
+Callers hand the store text that is already redacted; the store runs it through the same linear-time RE2
+redactor (`bot.redact.redact`) again, so a caller's slip never lands a password in a database row. There is no
+second, weaker rule set: a Python `re` fallback here once took 23 s on 2 KB of `pw-` and froze the event loop
+(issue 14). `scrub_async` runs a long text in a worker thread so the event loop never waits on it.
 """
 
 from __future__ import annotations
 
-import re
-from typing import Any
+import asyncio
 
-__all__ = ["scrub"]
+from bot.redact import redact
 
-_FALLBACK = (
-    # KEY=value / KEY: value where the key names a secret (MAIL_PASSWORD=..., "smtp_pass": "...")
-    re.compile(r"""(?i)(\b[\w.-]*(?:pass(?:word|wd)?|pwd|pw|secret|token|api[_-]?key)[\w.-]*["']?\s*[:=]\s*["']?)"""
-               r"""(?!\[REDACTED)([^\s"',;]+)"""),
-    # Slack tokens, bearer/basic credentials, URL userinfo
-    re.compile(r"(xox[abposr]-|xapp-)([\w-]+)"),
-    re.compile(r"(?i)(\b(?:bearer|basic)\s+)([\w.~+/=-]{8,})"),
-    re.compile(r"(\b[a-z][a-z0-9+.-]*://[^\s:/@]+:)([^\s@/]+)(?=@)"),
-    # SMTP AUTH PLAIN / LOGIN base64 arguments
-    re.compile(r"(?i)(\bAUTH\s+(?:PLAIN|LOGIN)\s+)([A-Za-z0-9+/=]{4,})"),
-)
-_MASK = "[REDACTED]"
+__all__ = ["THREAD_MIN_CHARS", "scrub", "scrub_async"]
 
-
-def _project_redact(text: str) -> str:
-    try:
-        from bot.redact import redact
-    except ImportError:
-        return text
-    out: Any = redact(text)
-    if isinstance(out, str):
-        return out
-    for attr in ("text", "redacted"):
-        value = getattr(out, attr, None)
-        if isinstance(value, str):
-            return value
-    if isinstance(out, tuple) and out and isinstance(out[0], str):
-        return out[0]
-    return text
+# Below this size a scrub takes well under a millisecond (bench/diagnose_bench.py); above it, a thread.
+THREAD_MIN_CHARS = 2_000
 
 
 def scrub(text: str) -> str:
-    """Return `text` with secrets masked: the project redactor first, then the fallback patterns."""
-    text = _project_redact(text)
-    for pattern in _FALLBACK:
-        text = pattern.sub(lambda m: m.group(1) + _MASK, text)
-    return text
+    """Return `text` with every secret the redactor knows replaced by `[REDACTED:kind]`."""
+    return redact(text).text
+
+
+async def scrub_async(text: str) -> str:
+    """`scrub`, off the event loop for long texts."""
+    if len(text) < THREAD_MIN_CHARS:
+        return scrub(text)
+    return await asyncio.to_thread(scrub, text)

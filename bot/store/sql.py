@@ -38,7 +38,7 @@ from bot.store.base import (
     ThreadContext,
 )
 from bot.store.memory import MemoryStore, build_report, check_source
-from bot.store.scrub import scrub
+from bot.store.scrub import scrub_async
 
 __all__ = ["DEFAULT_RETRY_S", "SqlStore", "async_url"]
 
@@ -251,10 +251,12 @@ class SqlStore:
 
     async def put_thread(self, ctx: ThreadContext) -> None:
         """Upsert a scrubbed copy that expires after the retention period."""
+        text = await scrub_async(ctx.text)
+
         async def op() -> None:
             now = self._clock()
             values = {"team_id": ctx.team_id, "channel": ctx.channel, "thread_ts": ctx.thread_ts,
-                      "text": scrub(ctx.text), "last_causes": json.dumps(list(ctx.last_causes)),
+                      "text": text, "last_causes": json.dumps(list(ctx.last_causes)),
                       "reply_ts": ctx.reply_ts, "updated_at": ctx.updated_at or now,
                       "expires_at": now + self._thread_retention_s}
             async with self.engine.begin() as conn:
@@ -277,11 +279,13 @@ class SqlStore:
     async def record_feedback(self, *, team_id: str, channel: str, user: str, cause_id: str,
                               helpful: bool, paste: str) -> None:
         """Store a vote and its scrubbed paste (dropped while degraded; the user id is not kept)."""
+        scrubbed = await scrub_async(paste)
+
         async def op() -> None:
             async with self.engine.begin() as conn:
                 await conn.execute(t.feedback.insert().values(
                     team_id=team_id, channel=channel, cause_id=cause_id, helpful=helpful,
-                    paste=scrub(paste)[:MAX_PASTE_CHARS], created_at=self._clock()))
+                    paste=scrubbed[:MAX_PASTE_CHARS], created_at=self._clock()))
 
         await self._db(op, self._nothing)
 
