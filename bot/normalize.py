@@ -6,7 +6,7 @@ Slack sends `&lt;` `&gt;` `&amp;`, wraps host names and addresses as `<http://sm
 
 from __future__ import annotations
 
-import re
+from dataclasses import dataclass
 
 from bot.text import keep_ends, strip_controls
 
@@ -17,11 +17,12 @@ MAX_CHARS = 48_000
 HEAD_CHARS = 40_000
 TAIL_CHARS = 8_000
 
-# Angle-bracket tokens of Slack's own syntax. Bounded: a token is never longer than a URL line.
-_SLACK_TOKEN = re.compile(r"<([^<>\n]{1,2000})>")
-# A fence and its language tag ("```python"); a tag only counts when the line ends there, so "```535 5.7.8…"
-# keeps its reply code.
-_FENCE = re.compile(r"```(?:[a-zA-Z][a-zA-Z0-9_+-]{0,19}[ \t]*(?=\n))?")
+# Slack syntax, fences and mojibake runs are found with plain string scans (str.find / split / one pass over the
+# characters), no regex: each character is looked at a bounded number of times whatever the paste holds (issue 14:
+# no backtracking engine on user text, and RE2's Python wrapper costs ~50 us per match, too slow for '<x>'*N).
+_SLACK_TOKEN_MAX = 2000  # an angle-bracket token longer than a URL line is not Slack syntax
+_FENCE = "```"
+_TAG_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_+-")
 _ENTITIES = (("&lt;", "<"), ("&gt;", ">"), ("&amp;", "&"))
 
 
@@ -32,8 +33,8 @@ def to_text(data: str | bytes) -> str:
     return data
 
 
-def _slack_token(match: re.Match[str]) -> str:
-    body = match.group(1)
+def _slack_token(body: str) -> str | None:
+    """The readable form of one `<body>` token, or None to keep it as typed."""
     if body[:1] in "!@#":
         # <!channel>, <!here|here>, <@U123>, <#C123|general>, <!subteam^S1|@team>: keep the readable part only.
         label = body.split("|", 1)[1] if "|" in body else body[1:]
@@ -46,7 +47,57 @@ def _slack_token(match: re.Match[str]) -> str:
     if "://" in target or target.startswith("tel:"):
         return target
     # Not Slack syntax: a literal <...> that someone typed (e.g. <user@example.com> in an SMTP transcript).
-    return match.group(0)
+    return None
+
+
+def _undo_slack_tokens(text: str) -> str:
+    """Replace each `<body>` (no `<`, `>` or newline inside) by its readable form, in one left-to-right pass.
+
+    For each `>`, only the last `<` before it can open a token, so every character is visited a bounded number of
+    times (str.find / str.rfind over disjoint ranges).
+    """
+    if "<" not in text or ">" not in text:
+        return text
+    out: list[str] = []
+    pos = 0
+    while True:
+        open_ = text.find("<", pos)
+        if open_ < 0:
+            break
+        close = text.find(">", open_)
+        if close < 0:
+            break
+        open_ = text.rfind("<", pos, close)
+        if open_ >= 0:
+            body = text[open_ + 1:close]
+            readable = (_slack_token(body) if body and "\n" not in body and len(body) <= _SLACK_TOKEN_MAX
+                        else None)
+            if readable is not None:
+                out.append(text[pos:open_])
+                out.append(readable)
+                pos = close + 1
+                continue
+        out.append(text[pos:close + 1])
+        pos = close + 1
+    out.append(text[pos:])
+    return "".join(out)
+
+
+def _drop_fences(text: str) -> str:
+    """Each ``` becomes a newline; a language tag right after it ("```python") goes too when the line ends there,
+    so "```535 5.7.8…" keeps its reply code."""
+    if _FENCE not in text:
+        return text
+    parts = text.split(_FENCE)
+    for index in range(1, len(parts)):
+        part = parts[index]
+        end = part.find("\n", 0, 64)
+        if end > 0:
+            tag = part[:end].rstrip(" \t")
+            if (tag and len(tag) <= 20 and tag[0].isascii() and tag[0].isalpha() and set(tag) <= _TAG_CHARS
+                    and set(part[len(tag):end]) <= {" ", "\t"}):
+                parts[index] = part[end:]
+    return "\n".join(parts)
 
 
 # Mojibake: GBK/GB2312, Shift-JIS (cp932) or UTF-8 bytes that a tool decoded as Latin-1 or cp1252
@@ -54,9 +105,41 @@ def _slack_token(match: re.Match[str]) -> str:
 # allowed between them (Shift-JIS trail bytes); it needs 4 such high characters and must decode cleanly to CJK,
 # so European words (Größe, brûlée) stay. One pass, each run decoded a fixed number of times: linear in the text.
 _CP1252 = "€‚ƒ„…†‡ˆ‰Š‹ŒŽ‘’“”•–—˜™š›œžŸ"
-_HIGH = f"\u0080-\u00ff{_CP1252}"
-_MOJIBAKE_RUN = re.compile(f"[{_HIGH}](?:[{_HIGH}]|[\x40-\x7e](?![\x40-\x7e]))*[\x40-\x7e]?")
-_LATIN_HIGH = re.compile(f"[{_HIGH}]")
+_HIGH = frozenset(chr(c) for c in range(0x80, 0x100)) | frozenset(_CP1252)
+_TRAIL = frozenset(chr(c) for c in range(0x40, 0x7F))  # a Shift-JIS trail byte read as ASCII
+
+
+@dataclass(frozen=True)
+class _Run:
+    start: int
+    end: int
+    text: str
+
+
+def _mojibake_runs(text: str) -> list[_Run]:
+    """Runs of high characters with single ASCII 0x40-0x7E characters between them, ending on at most one such
+    character: one pass over the text."""
+    runs: list[_Run] = []
+    n = len(text)
+    i = 0
+    while i < n:
+        if text[i] not in _HIGH:
+            i += 1
+            continue
+        j = i + 1
+        while j < n:
+            char = text[j]
+            if char in _HIGH:
+                j += 1
+            elif char in _TRAIL:
+                j += 1
+                if j >= n or text[j] not in _HIGH:
+                    break
+            else:
+                break
+        runs.append(_Run(i, j, text[i:j]))
+        i = j
+    return runs
 
 
 def _cjk(char: str) -> bool:
@@ -113,15 +196,15 @@ def repair_mojibake(text: str) -> str:
 
     Runs of 4+ high characters are tried in every encoding; once one is repaired, shorter runs (a single CJK
     character, "の" or "）") are read in that same encoding. Two passes over the runs: linear in the text."""
-    if not _LATIN_HIGH.search(text):
+    if text.isascii() or _HIGH.isdisjoint(text):
         return text
-    runs = list(_MOJIBAKE_RUN.finditer(text))
+    runs = _mojibake_runs(text)
     fixes: dict[int, tuple[str, int]] = {}
     found: tuple[str, ...] = ()
     for strict in (True, False):
         for index, match in enumerate(runs):
-            run = match.group(0)
-            high = len(_LATIN_HIGH.findall(run))
+            run = match.text
+            high = sum(char in _HIGH for char in run)
             if index in fixes or high < (4 if strict else 2) or (not strict and not found):
                 continue
             # A trailing ASCII character is either a Shift-JIS trail byte or plain text: try both.
@@ -138,8 +221,8 @@ def repair_mojibake(text: str) -> str:
     for index, match in enumerate(runs):
         if index in fixes:
             fixed, length = fixes[index]
-            out += (text[last:match.start()], fixed)
-            last = match.start() + length
+            out += (text[last:match.start], fixed)
+            last = match.start + length
     return "".join(out) + text[last:]
 
 
@@ -148,8 +231,8 @@ def normalize(data: str | bytes) -> str:
     text = to_text(data)
     text = keep_ends(text, head=HEAD_CHARS, tail=TAIL_CHARS)
     text = text.replace("\r\n", "\n").replace("\r", "\n")
-    text = _SLACK_TOKEN.sub(_slack_token, text)
+    text = _undo_slack_tokens(text)
     for entity, char in _ENTITIES:
         text = text.replace(entity, char)
-    text = _FENCE.sub("\n", text)
+    text = _drop_fences(text)
     return strip_controls(repair_mojibake(text)).replace("\ufffd", "")

@@ -11,7 +11,7 @@ Errors: InputError for text that is not a target, TargetNotAllowed for a target 
 from __future__ import annotations
 
 import ipaddress
-import re
+import string
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 import idna
 
 from bot.errors import InputError, TargetNotAllowed
+from bot.redact import redact
 
 __all__ = [
     "ALLOWED_PORTS",
@@ -87,8 +88,18 @@ _GLOBAL_UNICAST_V6 = ipaddress.ip_network("2000::/3")
 # Names that are internal by design (security.md S7); refusing by address is still the real control.
 _DENIED_SUFFIXES = (".localhost", ".local", ".internal", ".home.arpa", ".localdomain", ".lan", ".intranet")
 _DENIED_NAMES = frozenset({"localhost", "localhost.localdomain", "ip6-localhost", "ip6-loopback"})
-_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_LABEL_CHARS = frozenset(string.ascii_lowercase + string.digits + "-")
+_HEX_DIGITS = frozenset(string.hexdigits.lower())
+
+
+def _label_ok(label: str) -> bool:
+    """An LDH label: 1-63 of a-z 0-9 -, not starting or ending with '-' (plain string checks, no regex)."""
+    return 1 <= len(label) <= 63 and label[0] != "-" and label[-1] != "-" and set(label) <= _LABEL_CHARS
+
+
+def _shown(text: str) -> str:
+    """User text as an error message may quote it: cut short, and with any secret in it redacted."""
+    return repr(redact(text[:60]).text)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -109,8 +120,11 @@ class Target:
 
 
 def _port(raw: str) -> int:
-    if not raw.isdigit():
-        raise InputError(f"port {raw[:20]!r} is not a number (use HOST:PORT, e.g. smtp.example.com:587)")
+    # ASCII digits only: str.isdigit() also accepts '²', which int() then refuses with a ValueError. The text
+    # after ':' is never quoted back: in "apikey:Secret" it is a password.
+    if not raw or not raw.isascii() or not raw.isdigit() or len(raw) > 5:
+        raise InputError("the port after ':' is not a number from 1 to 65535 (use HOST:PORT, e.g. "
+                         "smtp.example.com:587)")
     value = int(raw)
     if not 1 <= value <= 65535:
         raise InputError(f"port {value} is out of range (1-65535)")
@@ -133,21 +147,22 @@ def _host(raw: str) -> tuple[str, IPAddress | None, str]:
     if ip is not None:
         return str(ip), ip, str(ip)
     if ":" in text:
-        raise InputError(f"{text[:60]!r} is not a valid IPv6 address")
+        raise InputError(f"{_shown(text)} is not a valid IPv6 address")
     if len(text) > MAX_NAME_LEN:
         raise InputError(f"host name is {len(text)} characters long; DNS names are at most {MAX_NAME_LEN}")
     try:
         ascii_name = idna.encode(text, uts46=True).decode("ascii").lower()
     except (idna.IDNAError, UnicodeError, ValueError):
-        raise InputError(f"{text[:60]!r} is not a valid host name") from None
+        raise InputError(f"{_shown(text)} is not a valid host name") from None
     if len(ascii_name) > MAX_NAME_LEN:
         raise InputError(f"host name is {len(ascii_name)} characters long once encoded; the limit is 253")
     labels = ascii_name.split(".")
-    if not all(_LABEL.match(label) for label in labels):
-        raise InputError(f"{text[:60]!r} is not a valid host name (letters, digits, hyphens and dots only)")
-    if labels[-1].isdigit() or re.fullmatch(r"0x[0-9a-f]+", labels[-1]):
+    if not all(_label_ok(label) for label in labels):
+        raise InputError(f"{_shown(text)} is not a valid host name (letters, digits, hyphens and dots only)")
+    last = labels[-1]
+    if last.isdigit() or (last.startswith("0x") and len(last) > 2 and set(last[2:]) <= _HEX_DIGITS):
         # 127.1, 2130706433, 0x7f.1, 0177.0.0.1: the resolver would read these as addresses (security.md S2)
-        raise InputError(f"{text[:60]!r} is neither a host name nor an IP address in dotted form")
+        raise InputError(f"{_shown(text)} is neither a host name nor an IP address in dotted form")
     if ascii_name in _DENIED_NAMES or ascii_name.endswith(_DENIED_SUFFIXES):
         raise TargetNotAllowed(f"{ascii_name} is an internal name and cannot be probed")
     if len(labels) < 2:
@@ -169,7 +184,7 @@ def parse_target(text: str) -> Target:
         raise InputError("no target given (expected HOST[:PORT], e.g. smtp.gmail.com:587)")
     if len(raw) > MAX_INPUT_LEN:
         raise InputError(f"target is {len(raw)} characters long; that is not a host name")
-    if _CONTROL.search(raw) or any(c.isspace() for c in raw):
+    if any(c.isspace() or ord(c) < 32 or ord(c) == 127 for c in raw):
         raise InputError("target contains spaces or control characters")
     if "://" in raw:
         return _parse_url(raw)
@@ -214,7 +229,7 @@ def _parse_url(raw: str) -> Target:
     except ValueError:
         port_text = hostport.rpartition(":")[2] if ":" in hostport else ""
         _port(port_text)  # raises a readable InputError for 'abc', 0, 70000
-        raise InputError(f"cannot read the URL {display_prefix}{hostport[:60]}") from None
+        raise InputError(f"cannot read the URL {display_prefix}{_shown(hostport)[1:-1]}") from None
     if url_port == 0:
         raise InputError("port 0 is out of range (1-65535)")
     host, ip, display = _host(parts.hostname or "")

@@ -6,10 +6,11 @@ normalised (bot.normalize keeps its head and its tail).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
+
+import re2
 
 __all__ = [
     "READABLE_SUBTYPES",
@@ -24,8 +25,10 @@ __all__ = [
 # Message subtypes that carry something a person (or an allow-listed helpdesk bot) wrote.
 READABLE_SUBTYPES = frozenset({None, "thread_broadcast", "file_share", "bot_message"})
 
-_MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
-_HOST = re.compile(r"^(?:smtps?://)?[A-Za-z0-9.-]+(?::\d{1,5})?/?$")
+# RE2 (linear time, no backtracking): these run on every message and command.
+_MENTION = re2.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
+_HOST = re2.compile(r"^(?:smtps?://)?[A-Za-z0-9.-]+(?::[0-9]{1,5})?/?$")
+_PROVIDER = re2.compile(r"[A-Za-z0-9_.-]{1,64}")
 
 
 @dataclass(frozen=True)
@@ -49,7 +52,7 @@ def parse_command(text: str) -> Command:
         return Command("probe", words[1])
     if len(words) == 3 and head == "probe" and words[2].lower() == "--auth" and _HOST.match(words[1]):
         return Command("login", words[1])
-    if len(words) == 2 and head == "provider" and re.fullmatch(r"[A-Za-z0-9_.-]{1,64}", words[1]):
+    if len(words) == 2 and head == "provider" and _PROVIDER.fullmatch(words[1]):
         return Command("provider", words[1].lower())
     if len(words) == 2 and head == "channel" and words[1].lower() in {"on", "off"}:
         return Command("channel", words[1].lower())
@@ -131,4 +134,4 @@ def mentions_user(text: str, user_id: str | None) -> bool:
 
 def strip_mentions(text: str) -> str:
     """Drop `<@U…>` mentions (they are addressing, not evidence)."""
-    return _MENTION.sub("", text).strip()
+    return str(_MENTION.sub("", text)).strip()

@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+
+import re2
 
 from bot.model import Diagnosis
 
 __all__ = ["AUTO_REPLY_MIN_CONFIDENCE", "ThreadUpdate", "confident_enough", "still_failing", "thread_update"]
 
 AUTO_REPLY_MIN_CONFIDENCE = 0.5  # unasked replies in a channel need at least medium confidence
-_STILL_FAILING = re.compile(
-    r"\b(still (?:fail\w*|broken|not working|doesn'?t work|the same|getting|get(?:ting)? (?:it|the same))"
+# RE2 (linear time): this runs on every thread reply.
+_STILL_FAILING = re2.compile(
+    r"(?i)\b(still (?:fail\w*|broken|not working|doesn'?t work|the same|getting|get(?:ting)? (?:it|the same))"
     r"|(?:did ?n[o']?t|does ?n[o']?t|didnt|doesnt) (?:work|help|fix)|same (?:error|problem|issue)"
     r"|no luck|not fixed)\b",
-    re.IGNORECASE,
 )
 def still_failing(text: str) -> bool:
     """True when a thread reply says the suggested fix did not work."""
