@@ -1,18 +1,40 @@
 """One pass over a paste for every pattern in the knowledge base.
 
-All patterns (causes, is_smtp signals, providers, clients, fact readers) go into one RE2 set, so a paste is
-scanned once to learn which patterns match at all; only those are run again on their own to find the line
-(evidence) or the captured value. RE2 runs in time linear in the input, whatever a knowledge author writes.
+All patterns (causes, is_smtp signals, providers, clients, fact readers, literal phrases) are scanned in one pass
+to learn which match at all; only those are run again on their own (RE2) to find the line (evidence) or the
+captured value. Both engines run in time linear in the input, whatever a knowledge author writes.
+
+The one pass is Hyperscan where it is installed (x86-64), an RE2 set elsewhere. Measured on varied pastes the set
+has not seen (bench/diagnose_bench.py): the RE2 set builds its DFA lazily, and with ~700 patterns, many with
+bounded repeats, a 2 KB paste cost ~14 ms and a 40 KB one ~500 ms of DFA construction; Hyperscan compiles ahead
+of time and scanned the same texts in ~0.13 ms and ~3 ms. Its compile takes seconds to tens of seconds, so the
+compiled database is cached on disk by the hash of the patterns (the first load after a change pays it once).
+Hyperscan runs in byte mode: its UTF-8 mode lost matches when certain patterns shared a database (seen with
+Hyperscan 5.4 / python-hyperscan 0.9.1; tests/core/test_pattern_scan.py checks the two engines agree on every
+knowledge example and test paste). In byte mode a bounded repeat over non-ASCII text counts bytes, not
+characters; patterns whose meaning needs characters (non-ASCII inside a class, case-insensitive non-ASCII
+letters) and those Hyperscan cannot take (an anchor inside the pattern) stay in a small RE2 set.
 """
 
 from __future__ import annotations
 
+import hashlib
 import itertools
+import os
+import tempfile
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import re2
+
+hyperscan: Any
+try:  # the compiled core ships as wheels for x86-64; elsewhere the RE2 set does all the work
+    import hyperscan
+except ImportError:  # pragma: no cover - depends on the platform
+    hyperscan = None
 
 __all__ = ["MAX_MATCHES", "MAX_PATTERN_LENGTH", "MAX_PROGRAM_SIZE", "PatternBank", "compile_pattern", "first",
            "group", "iterate", "line_at"]
@@ -84,6 +106,70 @@ def line_at(data: bytes, start: int, end: int) -> str:
     return ("…" if offset else "") + line[offset:offset + MAX_LINE].strip() + "…"
 
 
+HS_CACHE_DIR = Path(tempfile.gettempdir()) / "smtp-help-kb-cache"
+
+
+def _hs_parts(source: str) -> tuple[bytes, int] | None:
+    """A bank source as a Hyperscan expression and flags, or None where Hyperscan would not answer as RE2 does."""
+    flags = hyperscan.HS_FLAG_SINGLEMATCH | hyperscan.HS_FLAG_ALLOWEMPTY
+    pattern = source
+    if pattern.startswith("(?i)"):
+        pattern = pattern[4:]
+        flags |= hyperscan.HS_FLAG_CASELESS
+    if not pattern.isascii() and (flags & hyperscan.HS_FLAG_CASELESS or "[" in pattern):
+        return None   # RE2 folds É/é and reads [„”] as characters; Hyperscan in byte mode does neither
+    return pattern.encode("utf-8"), flags
+
+
+def _hs_compile(entries: list[tuple[int, bytes, int]]) -> Any:
+    database = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
+    database.compile(expressions=[e for _, e, _ in entries], ids=[i for i, _, _ in entries],
+                     flags=[f for _, _, f in entries])
+    return database
+
+
+def _hs_build(sources: list[str], cache_dir: Path | None) -> tuple[Any, list[int]]:
+    """The Hyperscan database for every source it takes (cached on disk), and the indices it does not take."""
+    entries, rejected = [], []
+    for index, source in enumerate(sources):
+        parts = _hs_parts(source)
+        if parts is None:
+            rejected.append(index)
+        else:
+            entries.append((index, *parts))
+    digest = hashlib.sha256(repr((getattr(hyperscan, "__version__", ""), entries)).encode()).hexdigest()[:32]
+    cache_file = cache_dir / f"hs-{digest}.db" if cache_dir else None
+    if cache_file is not None and cache_file.exists():
+        try:
+            blob = cache_file.read_bytes()
+            skipped = [int(x) for x in blob[:blob.index(b"\n")].split(b",") if x]
+            return hyperscan.loadb(blob[blob.index(b"\n") + 1:], hyperscan.HS_MODE_BLOCK), rejected + skipped
+        except (OSError, ValueError, hyperscan.error):
+            pass  # unreadable or from another build: compile again
+    skipped = []
+    try:
+        database = _hs_compile(entries)
+    except hyperscan.error:
+        # Some expression Hyperscan cannot take (its message does not say which): find them one by one.
+        good = []
+        for entry in entries:
+            try:
+                _hs_compile([entry])
+                good.append(entry)
+            except hyperscan.error:
+                skipped.append(entry[0])
+        database = _hs_compile(good) if good else None
+    if cache_file is not None and database is not None:
+        try:
+            cache_file.parent.mkdir(parents=True, exist_ok=True)
+            tmp = cache_file.with_suffix(f".{os.getpid()}.tmp")
+            tmp.write_bytes(",".join(map(str, skipped)).encode() + b"\n" + hyperscan.dumpb(database))
+            tmp.replace(cache_file)
+        except OSError:
+            pass  # a read-only temp dir costs a compile per start, nothing else
+    return database, rejected + skipped
+
+
 @dataclass
 class PatternBank:
     """Patterns added once at load time; `scan` returns the indices that match a text."""
@@ -92,6 +178,9 @@ class PatternBank:
     compiled: list[Any] = field(default_factory=list)
     _index: dict[str, int] = field(default_factory=dict)
     _set: Any = None
+    _set_ids: list[int] = field(default_factory=list)   # RE2 set position -> bank index
+    _hs: Any = None
+    _local: threading.local = field(default_factory=threading.local)   # one Hyperscan scratch per thread
 
     def add(self, pattern: str, *, ignore_case: bool) -> int:
         """Register a pattern (deduplicated) and return its index; raises ValueError if RE2 refuses it."""
@@ -103,19 +192,36 @@ class PatternBank:
         self._index[source] = len(self.sources) - 1
         return self._index[source]
 
-    def freeze(self) -> None:
-        """Build the RE2 set; call once after the last add."""
-        regex_set = re2.Set.SearchSet(_OPTIONS)
-        for source in self.sources:
-            regex_set.Add(source)
-        regex_set.Compile()
-        self._set = regex_set
+    def freeze(self, *, cache_dir: Path | None = HS_CACHE_DIR, use_hyperscan: bool = True) -> None:
+        """Build the scanners; call once after the last add."""
+        rest = list(range(len(self.sources)))
+        if hyperscan is not None and use_hyperscan and self.sources:
+            self._hs, rest = _hs_build(self.sources, cache_dir)
+        self._set_ids = rest
+        self._set = None
+        if rest:
+            regex_set = re2.Set.SearchSet(_OPTIONS)
+            for index in rest:
+                regex_set.Add(self.sources[index])
+            regex_set.Compile()
+            self._set = regex_set
 
     def scan(self, data: bytes) -> frozenset[int]:
         """Indices of every pattern that matches somewhere in the paste's bytes."""
-        if self._set is None or not data:
+        if not data:
             return frozenset()
-        return frozenset(self._set.Match(data) or ())
+        found: set[int] = set()
+        if self._set is not None:
+            ids = self._set_ids
+            found.update(ids[i] for i in self._set.Match(data) or ())
+        if self._hs is not None:
+            def hit(index: int, _start: int, _end: int, _flags: int, _context: Any) -> None:
+                found.add(index)
+            scratch = getattr(self._local, "scratch", None)
+            if scratch is None:
+                scratch = self._local.scratch = hyperscan.Scratch(self._hs)
+            self._hs.scan(data, match_event_handler=hit, scratch=scratch)
+        return frozenset(found)
 
     def first(self, index: int, data: bytes) -> Any:
         """The first match of one pattern in the paste's bytes (offsets are byte offsets), or None."""
