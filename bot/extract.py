@@ -17,7 +17,7 @@ from bot.kb.patterns import group, iterate, line_at
 from bot.model import Facts
 from bot.smtp import SUBMISSION_PORTS, TLS_MODES
 
-__all__ = ["Extraction", "extract", "username_form"]
+__all__ = ["Extraction", "extract", "provider_of_host", "username_form"]
 
 _O = re2.Options()
 _O.log_errors = False
@@ -282,13 +282,22 @@ def _owners(kb: KnowledgeBase) -> _Owners:
     return owners
 
 
+def provider_of_host(kb: KnowledgeBase, host: str) -> str | None:
+    """THE provider recogniser for a host name (extraction and the probe's status feed both ask it): a host the
+    provider file names exactly, else the first provider (in knowledge-base order) with a matching ".suffix"."""
+    owners = _owners(kb)
+    host = host.lower().rstrip(".")
+    return owners.provider_hosts.get(host) or next((p for sfx, p in owners.provider_suffixes if host.endswith(sfx)),
+                                                    None)
+
+
 def _provider(kb: KnowledgeBase, matched: frozenset[int], hosts: list[str], host: str | None,
               domains: list[str]) -> str | None:
     """The provider the paste is about: its hosts weigh most, then its own wording, then mailbox domains."""
     owners = _owners(kb)
     scores: dict[str, float] = {}
     for i, h in enumerate(hosts):
-        pid = owners.provider_hosts.get(h) or next((p for sfx, p in owners.provider_suffixes if h.endswith(sfx)), None)
+        pid = provider_of_host(kb, h)
         if pid:
             scores[pid] = scores.get(pid, 0.0) + (6 if h == host else max(4 - i, 2))
     for index in matched:

@@ -19,12 +19,14 @@ from typing import Any
 import dns.asyncresolver
 
 from bot.errors import ProbeError, ProbeTimeout
+from bot.extract import provider_of_host
+from bot.kb.model import KnowledgeBase
 from bot.probe.dns import lookup_host, lookup_sender, make_resolver
 from bot.probe.findings import findings_for
 from bot.probe.limits import ProbeLimits, RateKey, RateLimiter
 from bot.probe.report import DnsFacts, PortResult, ProbeReport, StatusFeed
 from bot.probe.smtp import DEFAULT_EHLO_NAME, StepTimeouts, budget_cut, new_progress, probe_port
-from bot.probe.status import fetch_status, provider_data, recognise_provider
+from bot.probe.status import fetch_status
 from bot.probe.targets import (
     IPAddress,
     Network,
@@ -60,7 +62,7 @@ async def run_probe(
     ports: Sequence[int] | None = None,
     sender_domain: str | None = None,
     credentials: tuple[str, str] | None = None,
-    providers: Any = None,
+    providers: KnowledgeBase | None = None,
     status_feed_url: str | None = None,
     resolver: dns.asyncresolver.Resolver | None = None,
     nameservers: Sequence[str] = (),
@@ -78,7 +80,7 @@ async def run_probe(
     `allow_networks` is PROBE_ALLOW_NETWORKS (empty: public addresses only). `timeout_s` caps the whole probe.
     `ports` overrides the target's port(s); each must be a submission port. `credentials` (user, password)
     come out of band and are used for AUTH only, over TLS only, never kept. `providers` is the knowledge
-    base (or `{id: yaml dict}`) for provider recognition and the status feed; `status_feed_url` replaces the
+    base, for provider recognition and the status feed; `status_feed_url` replaces the
     feed URL (tests). `resolver`/`nameservers` choose DNS. `ca_file` replaces the trust store (tests, lab).
     `port_map` dials another TCP port for a submission port ({465: 20465}): for tests and the lab only,
     never wired to user input, so the production allow-list stays as it is.
@@ -127,7 +129,7 @@ async def _probe(
     allow_networks: Sequence[Network],
     sender_domain: str | None,
     credentials: tuple[str, str] | None,
-    providers: Any,
+    providers: KnowledgeBase | None,
     status_feed_url: str | None,
     resolver: dns.asyncresolver.Resolver | None,
     nameservers: Sequence[str],
@@ -148,8 +150,7 @@ async def _probe(
         assert res is not None
         dns_facts, addresses = await lookup_host(tgt.host, resolver=res, lifetime=min(4.0, remaining()))
     check_addresses(tgt.host, addresses, allow_networks=allow_networks)
-    table = provider_data(providers) if providers is not None else {}
-    provider = recognise_provider(tgt.host, table) if table else None
+    provider = provider_of_host(providers, tgt.host) if providers is not None else None
     contexts = client_contexts(ca_file=ca_file)
 
     async def one_port(port: int) -> PortResult:
@@ -188,10 +189,11 @@ async def _probe(
             }
 
     async def feed() -> StatusFeed | None:
-        if provider is None:
+        if provider is None or providers is None:
             return None
         return await fetch_status(
-            provider, table[provider], timeout_s=max(min(3.0, remaining()), 0.01), url=status_feed_url
+            provider, providers.providers[provider].data, timeout_s=max(min(3.0, remaining()), 0.01),
+            url=status_feed_url
         )
 
     port_tasks = [one_port(p) for p in wanted] if addresses else []

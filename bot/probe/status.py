@@ -1,7 +1,8 @@
-"""Provider status feeds: recognise the provider from the host, read its public feed with a short time-out.
+"""Provider status feeds: read the recognised provider's public feed with a short time-out.
 
-The feed URL and format come from the knowledge base (knowledge/providers/<id>.yaml, `status:`), never from
-the user. `recognise_provider()` and `parse_feed()` are pure; `fetch_status()` does one HTTP GET (aiohttp),
+The provider is recognised from the host by extraction's recogniser (bot.extract.provider_of_host); the feed URL
+and format come from the knowledge base (knowledge/providers/<id>.yaml, `status:`), never from the user.
+`parse_feed()` is pure; `fetch_status()` does one HTTP GET (aiohttp),
 with a time-out and a size cap, and turns every failure into a StatusFeed with `ok=False`.
 Formats: statuspage (Atlassian /api/v2/summary.json), google_workspace (incidents.json), rss (RSS/Atom:
 items are read as recent incidents only when the feed says so - we report titles, not a verdict).
@@ -17,31 +18,9 @@ import aiohttp
 
 from bot.probe.report import StatusFeed, clean_text
 
-__all__ = ["MAX_FEED_BYTES", "fetch_status", "parse_feed", "provider_data", "recognise_provider"]
+__all__ = ["MAX_FEED_BYTES", "fetch_status", "parse_feed"]
 
 MAX_FEED_BYTES = 2_000_000
-
-
-def provider_data(providers: Any) -> dict[str, Mapping[str, Any]]:
-    """Accept `{id: yaml-dict}`, `{id: Provider(.data)}` or a KnowledgeBase with `.providers`."""
-    table = getattr(providers, "providers", providers) or {}
-    out: dict[str, Mapping[str, Any]] = {}
-    for pid, value in dict(table).items():
-        data = getattr(value, "data", value)
-        if isinstance(data, Mapping):
-            out[str(pid)] = data
-    return out
-
-
-def recognise_provider(host: str, providers: Any) -> str | None:
-    """The provider id whose `recognise.hosts` names this host (exact, or ".suffix" entries)."""
-    host = host.lower().rstrip(".")
-    for pid, data in sorted(provider_data(providers).items()):
-        for entry in (data.get("recognise") or {}).get("hosts") or ():
-            entry = str(entry).lower()
-            if (entry.startswith(".") and host.endswith(entry)) or host == entry:
-                return pid
-    return None
 
 
 def parse_feed(body: bytes, feed_format: str) -> tuple[bool, tuple[str, ...]]:

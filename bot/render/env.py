@@ -9,6 +9,7 @@ same sandbox, filters and undefined handling, plus a loader and block trimming.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,8 @@ from typing import Any
 from jinja2 import FileSystemLoader, StrictUndefined
 from jinja2.sandbox import SandboxedEnvironment
 
+from bot.kb.model import Client, KnowledgeBase, Provider
+from bot.model import Evidence, Facts
 from bot.render.escape import escape_mrkdwn
 from bot.text import strip_controls
 
@@ -55,7 +58,8 @@ APP_ENV = ENV.overlay(loader=FileSystemLoader(Path(__file__).parent / "templates
                       keep_trailing_newline=True)
 
 
-def context_for(*, facts: Any, provider: Any, client: Any, evidence: Any = (), **extra: Any) -> dict[str, Any]:
+def context_for(*, facts: Facts | None, provider: Provider | None, client: Client | None,
+                evidence: Iterable[Evidence] = (), **extra: Any) -> dict[str, Any]:
     """The names a knowledge template may use: facts (all keys present), provider and client data (or None),
     and the evidence lines that put this cause where it is (so a fix can speak to what the paste says)."""
     fact_map = asdict(facts) if facts is not None else {}
@@ -68,8 +72,8 @@ def context_for(*, facts: Any, provider: Any, client: Any, evidence: Any = (), *
     }
 
 
-def render_template(kb: Any, source: str, *, facts: Any, provider: Any, client: Any, mrkdwn: bool,
-                    **extra: Any) -> str:
+def render_template(kb: KnowledgeBase, source: str, *, facts: Facts | None, provider: Provider | None,
+                    client: Client | None, mrkdwn: bool, **extra: Any) -> str:
     """Render a knowledge-base template (compiled once per knowledge base and mode)."""
     key = ("tpl", mrkdwn, source)
     template = kb.cache.get(key)

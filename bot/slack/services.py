@@ -20,6 +20,8 @@ from bot.model import Diagnosis
 from bot.settings import Settings
 
 if TYPE_CHECKING:  # the types of the seams; their modules load in open_services, not when the app is imported
+    import aiohttp
+
     from bot.kb.model import KnowledgeBase
     from bot.probe.report import ProbeReport
     from bot.probe.runner import ProbeRunner
@@ -123,7 +125,7 @@ class Services:
     diagnose: Callable[..., Diagnosis]  # bot.diagnose.diagnose(text, *, kb, probe=None)
     fix_text: Callable[..., str]  # bot.render.fix.fix_text(diagnosis, kb, cause_id, *, mrkdwn)
     background: Background = field(default_factory=Background)
-    http: Any = None  # shared aiohttp.ClientSession for the Web API and response_url
+    http: aiohttp.ClientSession | None = None  # shared by the Web API client and response_url posts
     clock: Callable[[], float] = time.time
     # Extra keyword arguments for every probe (bot.probe.run_probe's port_map / ca_file): for tests and the lab
     # only, never filled from user input or the environment, so production keeps the port allow-list and

@@ -10,9 +10,12 @@ from typing import Any
 import pytest
 from aiohttp import web
 
+from bot.extract import provider_of_host
+from bot.kb import KnowledgeBase
 from bot.probe import run_probe
-from bot.probe.status import fetch_status, parse_feed, recognise_provider
+from bot.probe.status import fetch_status, parse_feed
 from tests.probe.conftest import ServerFactory
+from tests.tinykb import tiny_kb
 
 OPEN = {
     "status": {"indicator": "major"},
@@ -29,14 +32,16 @@ QUIET = {
 }
 
 
-def providers(feed: str) -> dict[str, Any]:
+def labmail(feed: str) -> dict[str, Any]:
     return {
-        "labmail": {
-            "id": "labmail",
-            "recognise": {"hosts": ["127.0.0.1", ".lab.test"]},
-            "status": {"page": "https://status.lab.test/", "feed": feed, "feed_format": "statuspage"},
-        }
+        "id": "labmail",
+        "recognise": {"hosts": ["127.0.0.1", ".lab.test"]},
+        "status": {"page": "https://status.lab.test/", "feed": feed, "feed_format": "statuspage"},
     }
+
+
+def providers(feed: str) -> KnowledgeBase:
+    return tiny_kb(labmail(feed))
 
 
 @pytest.fixture
@@ -61,21 +66,13 @@ async def feed_server() -> AsyncIterator[str]:
 
 
 def test_recognise_by_exact_host_and_suffix() -> None:
-    table = providers("x")
-    assert recognise_provider("127.0.0.1", table) == "labmail"
-    assert recognise_provider("smtp.lab.test", table) == "labmail"
-    assert recognise_provider("smtp.example.com", table) is None
-
-
-def test_recognise_accepts_a_knowledge_base_object() -> None:
-    class P:
-        data = providers("x")["labmail"]
-
-    class KB:
-        def __init__(self) -> None:
-            self.providers = {"labmail": P()}
-
-    assert recognise_provider("mx.lab.test", KB()) == "labmail"
+    """The probe asks extraction's recogniser: one answer for a host, whichever room asks."""
+    kb = providers("x")
+    assert provider_of_host(kb, "127.0.0.1") == "labmail"
+    assert provider_of_host(kb, "smtp.lab.test") == "labmail"
+    assert provider_of_host(kb, "MX.lab.test.") == "labmail"
+    assert provider_of_host(kb, "smtp.gmail.com") == "gmail"
+    assert provider_of_host(kb, "smtp.example.com") is None
 
 
 def test_statuspage_parsing() -> None:
@@ -118,7 +115,7 @@ async def test_quiet_feed_adds_nothing(
 
 @pytest.mark.parametrize(("which", "error"), [("slow", "in time"), ("broken", "could not be read")])
 async def test_bad_feeds_are_reported_not_raised(feed_server: str, which: str, error: str) -> None:
-    data = providers(f"{feed_server}/{which}/api/v2/summary.json")["labmail"]
+    data = labmail(f"{feed_server}/{which}/api/v2/summary.json")
     result = await fetch_status("labmail", data, timeout_s=0.5)
     assert result is not None
     assert not result.ok

@@ -24,8 +24,9 @@ from bot.slack.app import build_app
 from bot.slack.serve import ServerState, create_web_app
 from bot.slack.services import Services
 from bot.store import MemoryStore
-from tests.slack.engine import FakeKB, fake_diagnose, fake_fix_text
+from tests.slack.engine import fake_diagnose, fake_fix_text
 from tests.slack.fake_slack import FakeSlack
+from tests.tinykb import tiny_kb
 
 PAYLOADS = Path(__file__).resolve().parent / "payloads"  # vendored from ../shared/slack_payloads
 SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
@@ -182,7 +183,7 @@ async def harness(fake: FakeSlack, settings_kw: dict[str, Any]) -> AsyncIterator
         settings = make_settings(fake, **settings_kw)
         services = Services(
             settings=settings,
-            kb=FakeKB(),
+            kb=tiny_kb(),
             store=MemoryStore(),
             probe=FakeProbe(),
             diagnose=fake_diagnose,

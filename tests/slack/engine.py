@@ -1,63 +1,19 @@
 """A small stand-in for the diagnosis engine, so the Slack tests pin Slack behaviour, not classifier tuning.
 
+Its knowledge base is a real one of the production type (tests/tinykb.py); only the ranking is canned.
+
 It follows bot.diagnose's contract: normalises Slack's escaping, redacts `password=...`, returns a Diagnosis.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
-from typing import Any
 
+from bot.kb import KnowledgeBase
 from bot.model import CauseMatch, Diagnosis, Evidence, Facts
 from bot.probe.report import ProbeReport
 
-__all__ = ["FakeKB", "fake_diagnose", "fake_fix_text"]
-
-
-@dataclass
-class _Cause:
-    id: str
-    title: str
-    summary: str
-
-
-@dataclass
-class _Provider:
-    id: str
-    name: str
-    data: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass
-class FakeKB:
-    causes: dict[str, _Cause] = field(
-        default_factory=lambda: {
-            "bad_credentials": _Cause(
-                "bad_credentials", "Wrong username or password", "The server refused the login."
-            ),
-            "app_password_required": _Cause(
-                "app_password_required", "App password required", "2-step is on."
-            ),
-            "tls_mismatch": _Cause(
-                "tls_mismatch", "TLS mode does not match the port", "465 is implicit TLS."
-            ),
-            "network_blocked": _Cause("network_blocked", "Outbound SMTP blocked", "A firewall drops it."),
-        }
-    )
-    providers: dict[str, _Provider] = field(
-        default_factory=lambda: {
-            "gmail": _Provider(
-                "gmail",
-                "Gmail",
-                {
-                    "submission": [{"host": "smtp.gmail.com", "port": 587, "tls": "starttls"}],
-                    "username": {"note": "Use the whole address."},
-                },
-            ),
-        }
-    )
-    clients: dict[str, Any] = field(default_factory=dict)
+__all__ = ["fake_diagnose", "fake_fix_text"]
 
 
 _SECRET = re.compile(r"(password\s*[=:]\s*)(\S+)", re.I)
@@ -68,7 +24,7 @@ def _seen(line: str) -> tuple[Evidence, ...]:
     return (Evidence("paste", line),)
 
 
-def fake_diagnose(text: str, *, kb: Any, probe: ProbeReport | None = None) -> Diagnosis:
+def fake_diagnose(text: str, *, kb: KnowledgeBase, probe: ProbeReport | None = None) -> Diagnosis:
     text = text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
     secrets = ("password",) if _SECRET.search(text) else ()
     text = _SECRET.sub(r"\1[REDACTED]", text)
@@ -102,6 +58,6 @@ def fake_diagnose(text: str, *, kb: Any, probe: ProbeReport | None = None) -> Di
                      findings=probe.findings if probe is not None else ())
 
 
-def fake_fix_text(diagnosis: Diagnosis, kb: Any, cause_id: str | None = None, *, mrkdwn: bool) -> str:
+def fake_fix_text(diagnosis: Diagnosis, kb: KnowledgeBase, cause_id: str | None = None, *, mrkdwn: bool) -> str:
     cid = cause_id or (diagnosis.top.id if diagnosis.top else "none")
     return f"1. Fix step one for {cid}\n2. Fix step two"

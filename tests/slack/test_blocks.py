@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import pytest
@@ -15,9 +16,9 @@ from bot.render.slack.answer import diagnosis_blocks, other_causes_blocks
 from bot.render.slack.home import home_view, paste_modal, provider_blocks
 from bot.render.slack.kit import BUTTON_VALUE_MAX, CUT_NOTE, HEADER_MAX, MAX_BLOCKS, MAX_MESSAGE_JSON, SECTION_MAX
 from bot.render.slack.probe import port_table, probe_blocks
-from tests.slack.engine import FakeKB
+from tests.tinykb import tiny_kb
 
-KB = FakeKB()
+KB = tiny_kb()
 
 
 def diagnosis(evidence: tuple[str, ...] = ("535 5.7.8",), n_causes: int = 3, **kw: object) -> Diagnosis:
@@ -71,8 +72,9 @@ def test_huge_inputs_are_cut_within_every_limit_and_buttons_survive() -> None:
 
 
 def test_header_is_capped_at_150() -> None:
-    kb = FakeKB()
-    kb.causes["bad_credentials"].title = "T" * 400
+    kb = tiny_kb()
+    long = dataclasses.replace(kb.causes["bad_credentials"], title="T" * 400)
+    kb = dataclasses.replace(kb, causes={**kb.causes, "bad_credentials": long})
     blocks = diagnosis_blocks(diagnosis(), kb=kb, fix=None, ref=None)
     assert blocks[0]["type"] == "header"
     assert len(blocks[0]["text"]["text"]) <= HEADER_MAX

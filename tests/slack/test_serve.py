@@ -17,8 +17,9 @@ from bot.slack.listeners.shortcuts import SHORTCUT_CALLBACK
 from bot.slack.services import Services
 from bot.store import MemoryStore
 from tests.slack.conftest import FakeProbe, make_settings
-from tests.slack.engine import FakeKB, fake_diagnose, fake_fix_text
+from tests.slack.engine import fake_diagnose, fake_fix_text
 from tests.slack.fake_slack import FakeSlack
+from tests.tinykb import tiny_kb
 
 MANIFEST = Path(__file__).resolve().parents[2] / "manifest.yml"
 
@@ -44,7 +45,7 @@ async def test_stop_drains_background_work_and_returns_0(fake: FakeSlack, unused
     settings = make_settings(fake)
     services = Services(
         settings=settings,
-        kb=FakeKB(),
+        kb=tiny_kb(),
         store=MemoryStore(),
         probe=FakeProbe(),
         diagnose=fake_diagnose,

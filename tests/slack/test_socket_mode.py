@@ -21,9 +21,10 @@ from bot.slack import serve
 from bot.slack.services import Services
 from bot.store import MemoryStore
 from tests.slack.conftest import FakeProbe, make_settings, payload
-from tests.slack.engine import FakeKB, fake_diagnose, fake_fix_text
+from tests.slack.engine import fake_diagnose, fake_fix_text
 from tests.slack.fake_slack import FakeSlack
 from tests.slack.test_http_app import SMTP_PASTE
+from tests.tinykb import tiny_kb
 
 
 @dataclass
@@ -91,7 +92,7 @@ async def test_socket_mode_acks_envelopes_posts_answers_and_reconnects_on_discon
     fake.socket_url = socket_server.url
     settings = make_settings(fake, slack_app_token="xapp-1-A1234-1-test")
     assert settings.slack_mode == "socket"
-    services = Services(settings=settings, kb=FakeKB(), store=MemoryStore(), probe=FakeProbe(),
+    services = Services(settings=settings, kb=tiny_kb(), store=MemoryStore(), probe=FakeProbe(),
                         diagnose=fake_diagnose, fix_text=fake_fix_text)
     stop = asyncio.Event()
     server = asyncio.create_task(
