@@ -23,7 +23,7 @@ import ssl
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import aiosmtplib
 from aiosmtplib import (
@@ -52,6 +52,8 @@ class StepTimeouts:
 
     connect: float = 5.0
     step: float = 10.0  # greeting, EHLO, STARTTLS, TLS handshake, AUTH, QUIT: each
+
+_E = TypeVar("_E", bound=BaseException)
 
 
 @dataclass
@@ -150,22 +152,22 @@ def _tls_facts(acc: _Acc, smtp: aiosmtplib.SMTP, host: str, *, trusted: bool, er
         acc.cert = parse_certificate(der, host=host, now=_now(), trusted=trusted, error=error)
 
 
-def _verify_error(exc: BaseException) -> ssl.SSLCertVerificationError | None:
+def _in_chain(exc: BaseException, kind: type[_E]) -> _E | None:
+    """The first exception of `kind` in exc's cause/context chain (aiosmtplib wraps ssl errors)."""
     seen: BaseException | None = exc
     while seen is not None:
-        if isinstance(seen, ssl.SSLCertVerificationError):
+        if isinstance(seen, kind):
             return seen
         seen = seen.__cause__ or seen.__context__
     return None
+
+
+def _verify_error(exc: BaseException) -> ssl.SSLCertVerificationError | None:
+    return _in_chain(exc, ssl.SSLCertVerificationError)
 
 
 def _ssl_error(exc: BaseException) -> ssl.SSLError | None:
-    seen: BaseException | None = exc
-    while seen is not None:
-        if isinstance(seen, ssl.SSLError):
-            return seen
-        seen = seen.__cause__ or seen.__context__
-    return None
+    return _in_chain(exc, ssl.SSLError)
 
 
 def _describe(exc: BaseException) -> str:

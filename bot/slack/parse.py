@@ -20,6 +20,7 @@ __all__ = [
     "parse_command",
     "skip_reason",
     "strip_mentions",
+    "view_value",
 ]
 
 # Message subtypes that carry something a person (or an allow-listed helpdesk bot) wrote.
@@ -135,3 +136,9 @@ def mentions_user(text: str, user_id: str | None) -> bool:
 def strip_mentions(text: str) -> str:
     """Drop `<@U…>` mentions (they are addressing, not evidence)."""
     return str(_MENTION.sub("", text)).strip()
+
+
+def view_value(view: Mapping[str, Any], block: str, action: str) -> str:
+    """What the user typed into one input of a submitted modal ("" when absent)."""
+    values = ((view.get("state") or {}).get("values") or {}).get(block) or {}
+    return str((values.get(action) or {}).get("value") or "")

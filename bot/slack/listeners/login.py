@@ -26,6 +26,7 @@ from bot.render.slack.login import (
 )
 from bot.slack import answers
 from bot.slack.answers import Secret
+from bot.slack.parse import view_value
 from bot.slack.services import Services
 
 __all__ = ["handle_login_submission", "register"]
@@ -40,11 +41,6 @@ def register(app: AsyncApp, services: Services) -> None:
         await handle_login_submission(ack=ack, body=body, view=view, client=client, services=services)
 
     app.view(LOGIN_MODAL_CALLBACK)(on_submit)
-
-
-def _value(view: Mapping[str, Any], block: str, action: str) -> str:
-    values = ((view.get("state") or {}).get("values") or {}).get(block) or {}
-    return str((values.get(action) or {}).get("value") or "")
 
 
 def _metadata(view: Mapping[str, Any]) -> tuple[str, str]:
@@ -67,8 +63,8 @@ async def handle_login_submission(
 ) -> None:
     """Close the modal (or say which field is missing), then test the login in the background."""
     services.background.saw_request()
-    username = _value(view, LOGIN_USER_BLOCK, LOGIN_USER_ACTION).strip()[:USERNAME_MAX]
-    secret = Secret(_value(view, LOGIN_PASSWORD_BLOCK, LOGIN_PASSWORD_ACTION)[:PASSWORD_MAX])
+    username = view_value(view, LOGIN_USER_BLOCK, LOGIN_USER_ACTION).strip()[:USERNAME_MAX]
+    secret = Secret(view_value(view, LOGIN_PASSWORD_BLOCK, LOGIN_PASSWORD_ACTION)[:PASSWORD_MAX])
     target, channel = _metadata(view)
     errors: dict[str, str] = {}
     if not username:

@@ -14,6 +14,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.render.slack.home import MODAL_CALLBACK, MODAL_INPUT_ACTION, MODAL_INPUT_BLOCK
 from bot.slack import answers
 from bot.slack.answers import Where
+from bot.slack.parse import view_value
 from bot.slack.services import Services
 
 __all__ = ["handle_paste_submission", "register"]
@@ -32,11 +33,6 @@ def register(app: AsyncApp, services: Services) -> None:
     app.view(MODAL_CALLBACK)(on_submit)
 
 
-def _pasted(view: Mapping[str, Any]) -> str:
-    values = ((view.get("state") or {}).get("values") or {}).get(MODAL_INPUT_BLOCK) or {}
-    return str((values.get(MODAL_INPUT_ACTION) or {}).get("value") or "")
-
-
 async def handle_paste_submission(
     *,
     ack: AsyncAck,
@@ -47,7 +43,7 @@ async def handle_paste_submission(
 ) -> None:
     """Close the modal (or say what is missing), then answer in the background."""
     services.background.saw_request()
-    text = _pasted(view)
+    text = view_value(view, MODAL_INPUT_BLOCK, MODAL_INPUT_ACTION)
     if not text.strip():
         await ack(
             response_action="errors", errors={MODAL_INPUT_BLOCK: "Paste an error or your SMTP settings."}
