@@ -26,6 +26,7 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 from bot.errors import ConfigError
 from bot.settings import Settings
 from bot.slack.app import INSTALL_PATH, REDIRECT_PATH, build_app
+from bot.slack.guard import Rejected, RequestGuard, quiet_parser_errors
 from bot.slack.services import DRAIN_TIMEOUT_S, Services, open_services
 
 __all__ = ["EVENTS_PATH", "ServerState", "add_arguments", "create_web_app", "run", "serve"]
@@ -60,17 +61,41 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     return asyncio.run(serve(settings, host=args.host, port=args.port or settings.port))
 
 
-def create_web_app(app: AsyncApp, state: ServerState) -> web.Application:
-    """The aiohttp application: bolt at /slack/events, OAuth routes, /healthz and /readyz."""
+def create_web_app(
+    app: AsyncApp, state: ServerState, *, signing_secret: str | None = None, store: Any = None
+) -> web.Application:
+    """The aiohttp application: bolt at /slack/events, OAuth routes, /healthz and /readyz.
+
+    Every POST to /slack/events passes bot.slack.guard first (signature on the raw bytes, UTF-8, well-formed,
+    not a replay); `store` shares the replay memory across instances (its claim_event).
+    """
+    secret = signing_secret if signing_secret is not None else str(getattr(app, "_signing_secret", "") or "")
+    guard = RequestGuard(secret, store=store)
+    quiet_parser_errors()
+
+    def reject(request: web.Request, rejected: Rejected) -> web.Response:
+        log.warning("rejected %s %s: %s (%d)", request.method, request.path, rejected.reason, rejected.status)
+        return web.json_response({"error": rejected.reason}, status=rejected.status)
 
     async def events(request: web.Request) -> web.Response:
-        timestamp = request.headers.get("X-Slack-Request-Timestamp")
-        if timestamp is not None and not timestamp.strip().isdigit():
-            # bolt's SignatureVerifier would raise ValueError here and answer 500 with a traceback
-            return web.json_response({"error": "invalid X-Slack-Request-Timestamp"}, status=400)
-        bolt_req = AsyncBoltRequest(
-            body=await request.text(), query=request.query_string, headers=dict(request.headers)
-        )
+        try:
+            raw = await request.read()
+        except web.HTTPRequestEntityTooLarge:
+            return reject(request, Rejected(413, f"body larger than {MAX_BODY_BYTES} bytes"))
+        if raw.startswith(b"ssl_check=") and b"&payload=" not in raw and b"&command=" not in raw:
+            return web.Response(status=200, text="")  # Slack's certificate check: nothing to run, nothing to log
+        verdict = guard.check(request.headers, raw, request.content_type)
+        if isinstance(verdict, Rejected):
+            return reject(request, verdict)
+        if not await guard.first_time(verdict.signature):
+            log.warning("ignored a replayed request to %s (signature seen within %ds)", request.path, 300)
+            return web.Response(status=200, text="")
+        try:
+            bolt_req = AsyncBoltRequest(
+                body=verdict.body, query=request.query_string, headers=dict(request.headers)
+            )
+        except Exception as exc:  # a shape bolt cannot read, signed or not: 400, one line, no body
+            return reject(request, Rejected(400, f"unreadable payload ({type(exc).__name__})"))
         return await to_aiohttp_response(await app.async_dispatch(bolt_req))
 
     async def oauth(request: web.Request) -> web.Response:
@@ -119,7 +144,9 @@ async def serve(
             services.http = session
         app = build_app(settings, services)
         state = ServerState()
-        runner = web.AppRunner(create_web_app(app, state), access_log=None, handle_signals=False)
+        web_app = create_web_app(app, state, signing_secret=settings.slack_signing_secret or "",
+                                 store=services.store)
+        runner = web.AppRunner(web_app, access_log=None, handle_signals=False)
         await runner.setup()
         try:
             await web.TCPSite(runner, host, port).start()
