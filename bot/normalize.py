@@ -120,6 +120,8 @@ def _mojibake_runs(text: str) -> list[_Run]:
     """Runs of high characters with single ASCII 0x40-0x7E characters between them, ending on at most one such
     character: one pass over the text."""
     runs: list[_Run] = []
+    if text.isascii():
+        return runs   # most pastes: no character-by-character walk at all
     n = len(text)
     i = 0
     while i < n:
