@@ -9,6 +9,7 @@ from __future__ import annotations
 from enum import IntEnum
 
 __all__ = [
+    "AUTH_PORTS",
     "IMPLICIT_TLS_PORTS",
     "LEGACY_TLS_VERSIONS",
     "PORT_STATUSES",
@@ -26,6 +27,8 @@ SUBMISSION_PORTS: tuple[int, ...] = (25, 465, 587, 2525)
 IMPLICIT_TLS_PORTS: frozenset[int] = frozenset({465})
 # Where a client is expected to upgrade with STARTTLS before AUTH (25 may relay without it).
 STARTTLS_PORTS: frozenset[int] = frozenset({587, 2525})
+# The message-submission ports proper, where a server must offer AUTH (RFC 6409 §4.3, RFC 8314 §3.3).
+AUTH_PORTS: frozenset[int] = frozenset({465, 587})
 
 # How a connection is (or is configured to be) encrypted: TLS from the first byte, an upgrade, or none.
 TLS_MODES: tuple[str, ...] = ("implicit", "starttls", "none")

@@ -8,6 +8,7 @@ from typing import Any
 
 from bot.kb.model import Cause, KnowledgeBase, Provider
 from bot.kb.patterns import PatternBank
+from bot.settings import DEFAULT_KNOWLEDGE_DIR
 
 __all__ = ["CAUSES", "GMAIL", "provider", "tiny_kb"]
 
@@ -44,4 +45,4 @@ def tiny_kb(*providers: Mapping[str, Any]) -> KnowledgeBase:
     bank.freeze()
     return KnowledgeBase(causes=causes, providers={p["id"]: provider(p) for p in (GMAIL, *providers)}, clients={},
                          lint_rules=(), smtp_signals=(), smtp_threshold=1.0, smtp_examples={}, bank=bank,
-                         directory="tests/tinykb.py")
+                         directory=str(DEFAULT_KNOWLEDGE_DIR))  # its probe.yaml is the repository's

@@ -1,62 +1,64 @@
-"""ProbeReport → findings: what the probe saw, mapped to taxonomy cause ids (../shared/TAXONOMY.md). Pure.
+"""ProbeReport → findings: what the probe saw, mapped to taxonomy cause ids. Pure (reads knowledge/probe.yaml once).
 
-| what the probe saw                                            | cause                      |
-|---------------------------------------------------------------|----------------------------|
-| NXDOMAIN for the host; every probed port refused              | wrong_host_or_port         |
-| bare mail domain (MX, no address) given as the host           | wrong_host_or_port         |
-| every probed port timed out (connect or greeting)             | network_blocked            |
-| 421 / 4xx greeting; open incident on the provider's feed       | provider_outage            |
-| certificate untrusted, expired, self-signed or name mismatch  | tls_handshake_failure      |
-| TLS older than 1.2 negotiated                                 | tls_handshake_failure      |
-| plaintext greeting on 465, TLS from the first byte on 587     | tls_mismatch               |
-| AUTH offered only after STARTTLS; no STARTTLS on 587          | tls_mismatch               |
-| no AUTH offered at all on a submission port                   | auth_mechanism_unsupported |
-| AUTH refused 535 (534 5.7.9 / 5.7.139 / 454 refine it)        | bad_credentials, ...       |
-| sender domain without SPF or DMARC                            | sender_domain_auth         |
-| 5xx greeting                                                  | other_smtp                 |
-
-Details are plain sentences; they quote server text already cleaned by the probe.
+This module detects observations in a report (NXDOMAIN, every port timed out, plaintext on 465, an untrusted
+certificate, …); what each observation means is data, in knowledge/probe.yaml. A refused AUTH is classified by
+the same engine as a pasted error (bot.diagnose with the knowledge base), so the cause files own every reply
+code. Details are plain sentences; they quote server text already cleaned by the probe.
 """
 
 from __future__ import annotations
 
+from functools import cache, partial
+from pathlib import Path
+
+import yaml
+
+from bot.diagnose import diagnose
+from bot.errors import KnowledgeBaseError
+from bot.kb.model import KnowledgeBase
 from bot.model import Finding
 from bot.probe.report import PortResult, ProbeReport
-from bot.smtp import LEGACY_TLS_VERSIONS, STARTTLS_PORTS
+from bot.settings import DEFAULT_KNOWLEDGE_DIR
+from bot.smtp import AUTH_PORTS, LEGACY_TLS_VERSIONS, STARTTLS_PORTS, is_permanent, is_transient
 
-__all__ = ["findings_for"]
+__all__ = ["TABLE", "findings_for", "observations"]
+
+TABLE = "probe.yaml"
 
 
-def _auth_finding(p: PortResult) -> Finding | None:
-    if p.auth is None or p.auth.ok or p.auth.code is None:
+@cache
+def observations(directory: Path = DEFAULT_KNOWLEDGE_DIR) -> dict[str, tuple[str, bool]]:
+    """knowledge/probe.yaml: observation id -> (cause id, decisive)."""
+    path = Path(directory) / TABLE
+    try:
+        rows = (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("observations") or {}
+        return {str(k): (str(v["cause"]), bool(v.get("decisive", True))) for k, v in rows.items()}
+    except (OSError, yaml.YAMLError, AttributeError, KeyError, TypeError) as exc:
+        raise KnowledgeBaseError(f"knowledge/{TABLE}", "observations", f"cannot be read ({exc})") from exc
+
+
+def _seen(observation: str, *, detail: str, table: dict[str, tuple[str, bool]]) -> Finding:
+    cause, decisive = table[observation]
+    return Finding(cause=cause, detail=detail, decisive=decisive)
+
+
+def _auth_finding(p: PortResult, kb: KnowledgeBase | None) -> Finding | None:
+    """A refused AUTH, read by the classifier like a pasted reply; None without a knowledge base to read it."""
+    if p.auth is None or p.auth.ok or p.auth.code is None or kb is None:
         return None
-    code, text = p.auth.code, p.auth.text
-    where = f"port {p.port}: AUTH answered {code} {text}".strip()
-    if "5.7.9" in text or "application-specific password" in text.lower():
-        return Finding(cause="app_password_required", detail=where)
-    if (
-        "5.7.139" in text
-        or "basic authentication" in text.lower()
-        or "smtpclientauthentication" in text.lower()
-    ):
-        return Finding(cause="basic_auth_disabled", detail=where)
-    if code == 534 and ("5.7.14" in text or "web browser" in text.lower()):
-        return Finding(cause="account_restricted", detail=where)
-    if code in (454, 421, 451):
-        return Finding(cause="provider_outage", detail=where)
-    if code == 504:
-        return Finding(cause="auth_mechanism_unsupported", detail=where)
-    if code in (535, 534, 530):
-        return Finding(cause="bad_credentials", detail=where)
-    return None
+    reply = f"{p.auth.code} {p.auth.text}".strip()
+    d = diagnose(reply, kb=kb)
+    if not (d.is_smtp and d.top):
+        return None
+    return Finding(cause=d.top.id, detail=f"port {p.port}: AUTH answered {reply}")
 
 
-def _port_findings(p: PortResult) -> list[Finding]:
+def _port_findings(p: PortResult, table: dict[str, tuple[str, bool]], kb: KnowledgeBase | None) -> list[Finding]:
+    observe = partial(_seen, table=table)
     out: list[Finding] = []
     if p.wrong_mode == "plaintext_on_implicit":
         out.append(
-            Finding(
-                cause="tls_mismatch",
+            observe("plaintext_on_implicit",
                 detail=(
                     f"port {p.port} greets in plaintext ({p.greeting_code}); "
                     "implicit TLS (SSL on connect) fails there: "
@@ -66,8 +68,7 @@ def _port_findings(p: PortResult) -> list[Finding]:
         )
     elif p.wrong_mode == "tls_on_starttls_port":
         out.append(
-            Finding(
-                cause="tls_mismatch",
+            observe("tls_on_starttls_port",
                 detail=(
                     f"port {p.port} expects TLS from the first byte (implicit TLS) "
                     "and stays silent to plaintext: "
@@ -76,20 +77,18 @@ def _port_findings(p: PortResult) -> list[Finding]:
             )
         )
     if p.greeting_code is not None and p.wrong_mode is None and p.greeting_code != 220:
-        if 400 <= p.greeting_code < 500:
+        if is_transient(p.greeting_code):
             out.append(
-                Finding(
-                    cause="provider_outage",
+                observe("greeting_transient",
                     detail=(
                         f"port {p.port} greets with {p.greeting_code} (temporary refusal): "
                         f"{p.greeting_text or ''}".strip()
                     ),
                 )
             )
-        elif p.greeting_code >= 500:
+        elif is_permanent(p.greeting_code):
             out.append(
-                Finding(
-                    cause="other_smtp",
+                observe("greeting_permanent",
                     detail=(
                         f"port {p.port} refuses the session with {p.greeting_code}: "
                         f"{p.greeting_text or ''}".strip()
@@ -108,12 +107,11 @@ def _port_findings(p: PortResult) -> list[Finding]:
         else:
             why = f"is not trusted ({cert.error or 'unknown issuer'})"
         out.append(
-            Finding(cause="tls_handshake_failure", detail=f"port {p.port}: the server certificate {why}")
+            observe("certificate_not_trusted", detail=f"port {p.port}: the server certificate {why}")
         )
     if p.tls_version in LEGACY_TLS_VERSIONS:
         out.append(
-            Finding(
-                cause="tls_handshake_failure",
+            observe("legacy_tls_only",
                 detail=(
                     f"port {p.port} negotiates only {p.tls_version}; current clients require TLS 1.2 or later"
                 ),
@@ -127,46 +125,44 @@ def _port_findings(p: PortResult) -> list[Finding]:
         and "starttls" not in p.extensions
     ):
         out.append(
-            Finding(
-                cause="tls_mismatch",
+            observe("no_starttls",
                 detail=(f"port {p.port} does not offer STARTTLS: the connection cannot be encrypted there"),
             )
         )
     if p.status == "ok" and p.auth_after_tls and not p.auth_before_tls and p.tls == "starttls":
         out.append(
-            Finding(
-                cause="tls_mismatch",
+            observe("auth_only_after_tls",
                 detail=(
                     f"port {p.port} offers AUTH ({' '.join(p.auth_after_tls)}) only after STARTTLS: "
                     "the client must turn STARTTLS on before logging in"
                 ),
-                decisive=False,  # normal for a healthy server; it explains "AUTH not supported" pastes
             )
         )
-    if p.status == "ok" and p.port in (465, 587) and not p.auth_mechanisms and p.tls != "none":
+    if p.status == "ok" and p.port in AUTH_PORTS and not p.auth_mechanisms and p.tls != "none":
         out.append(
-            Finding(
-                cause="auth_mechanism_unsupported",
+            observe("no_auth_offered",
                 detail=(f"port {p.port} offers no AUTH mechanism, even over TLS"),
             )
         )
-    if (auth := _auth_finding(p)) is not None:
+    if (auth := _auth_finding(p, kb)) is not None:
         out.append(auth)
     return out
 
 
-def findings_for(report: ProbeReport) -> tuple[Finding, ...]:
-    """The findings of a report, most decisive first, without duplicates."""
+def findings_for(report: ProbeReport, *, kb: KnowledgeBase | None = None) -> tuple[Finding, ...]:
+    """The findings of a report, most decisive first, without duplicates. `kb` reads refused AUTH replies and
+    locates knowledge/probe.yaml (default: the repository's knowledge/)."""
+    table = observations(Path(kb.directory) if kb is not None else DEFAULT_KNOWLEDGE_DIR)
+    observe = partial(_seen, table=table)
     out: list[Finding] = []
     dns = report.dns
     if dns.status == "nxdomain":
         out.append(
-            Finding(cause="wrong_host_or_port", detail=f"{report.host} does not exist in DNS (NXDOMAIN)")
+            observe("nxdomain", detail=f"{report.host} does not exist in DNS (NXDOMAIN)")
         )
     elif dns.status in ("servfail", "timeout") and not report.addresses:
         out.append(
-            Finding(
-                cause="wrong_host_or_port",
+            observe("dns_unresolvable",
                 detail=(
                     f"{report.host} could not be resolved ({dns.status}); the domain's DNS may be broken"
                 ),
@@ -174,8 +170,7 @@ def findings_for(report: ProbeReport) -> tuple[Finding, ...]:
         )
     elif dns.status == "nodata" and dns.mx:
         out.append(
-            Finding(
-                cause="wrong_host_or_port",
+            observe("mail_domain_not_server",
                 detail=(
                     f"{report.host} is a mail domain, not a server: it has no address, "
                     f"its MX is {dns.mx[0][1]}; "
@@ -185,14 +180,13 @@ def findings_for(report: ProbeReport) -> tuple[Finding, ...]:
         )
     if report.status_feed is not None and report.status_feed.incident:
         titles = "; ".join(report.status_feed.titles) or "open incident"
-        out.append(Finding(cause="provider_outage", detail=f"{report.status_feed.provider} status: {titles}"))
+        out.append(observe("status_feed_incident", detail=f"{report.status_feed.provider} status: {titles}"))
     ports = report.ports
     if ports and all(p.status == "timeout" for p in ports):
         connect = all(p.stage == "connect" for p in ports)
         names = ", ".join(str(p.port) for p in ports)
         out.append(
-            Finding(
-                cause="network_blocked",
+            observe("all_ports_timed_out",
                 detail=(
                     f"no answer on port {names}: the connection is dropped on the way "
                     "(firewall, ISP or cloud egress block)"
@@ -205,15 +199,15 @@ def findings_for(report: ProbeReport) -> tuple[Finding, ...]:
     elif ports and all(p.status == "refused" for p in ports):
         names = ", ".join(str(p.port) for p in ports)
         out.append(
-            Finding(cause="wrong_host_or_port", detail=f"connection refused on port {names}: nothing listens")
+            observe("all_ports_refused", detail=f"connection refused on port {names}: nothing listens")
         )
     for p in ports:
-        out.extend(_port_findings(p))
+        out.extend(_port_findings(p, table, kb))
     if dns.sender_domain:
         for kind, verdict in (("SPF", dns.spf_verdict), ("DMARC", dns.dmarc_verdict)):
             if verdict and verdict.startswith(("missing", "broken", "open")):
                 out.append(
-                    Finding(cause="sender_domain_auth", detail=f"{dns.sender_domain} {kind}: {verdict}")
+                    observe("sender_domain_unprotected", detail=f"{dns.sender_domain} {kind}: {verdict}")
                 )
     seen: set[tuple[str, str]] = set()
     unique = []

@@ -211,4 +211,4 @@ async def _probe(
         status_feed=status_feed,
         duration_ms=round((time.monotonic() - started) * 1000, 1),
     )
-    return dataclasses.replace(report, findings=findings_for(report))
+    return dataclasses.replace(report, findings=findings_for(report, kb=providers))

@@ -485,7 +485,7 @@ async def check_login(
         port = login_port(target)
         password = secret.take()
         report = await probe_now(services.settings, target, ports=(port,) if port is not None else None,
-                                 credentials=(username, password), **services.probe_options)
+                                 credentials=(username, password), providers=services.kb, **services.probe_options)
         # a 1-3 character "password" would blank out ordinary words; echoing it inside a server line is no leak
         return _scrubbed(report, password) if len(password) >= 4 else report
 

@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from bot.kb import load_knowledge_base
 from bot.probe import ProbeReport, run_probe
 from tests.services import full_backlog_listener, start_postfix_lab, stop_postfix_lab
 
@@ -114,7 +115,8 @@ async def test_implicit_tls_with_good_credentials(lab: Lab) -> None:
 
 
 async def test_wrong_password_is_bad_credentials(lab: Lab) -> None:
-    report = await probe(lab, "127.0.0.1:587", {587: "starttls"}, credentials=(lab.user, "not-the-Pa55"))
+    report = await probe(lab, "127.0.0.1:587", {587: "starttls"}, credentials=(lab.user, "not-the-Pa55"),
+                         providers=load_knowledge_base())
     p = report.ports[0]
     assert p.auth is not None
     assert not p.auth.ok

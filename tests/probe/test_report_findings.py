@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from bot.errors import ProbeError
+from bot.kb import load_knowledge_base
 from bot.model import Finding
-from bot.probe import ProbeLimits, RateKey, run_probe
-from bot.probe.findings import findings_for
+from bot.probe import ProbeLimits, RateKey, findings, run_probe
+from bot.probe.findings import findings_for, observations
 from bot.probe.report import (
     AuthResult,
     CertInfo,
@@ -22,6 +25,8 @@ from bot.probe.report import (
     clean_text,
 )
 from tests.probe.conftest import ServerFactory
+
+KB = load_knowledge_base()  # refused AUTH replies are read by the real engine and cause files
 
 
 def full_report() -> ProbeReport:
@@ -76,7 +81,7 @@ def full_report() -> ProbeReport:
         ),
         duration_ms=12.5,
     )
-    return ProbeReport(**{**report.__dict__, "findings": findings_for(report)})
+    return ProbeReport(**{**report.__dict__, "findings": findings_for(report, kb=KB)})
 
 
 def test_round_trip_through_json_is_exact() -> None:
@@ -116,7 +121,7 @@ def test_auth_replies_map_to_causes(code: int, text: str, cause: str) -> None:
         auth_after_tls=("PLAIN",),
         auth=AuthResult(ok=False, code=code, text=text),
     )
-    causes = [f.cause for f in findings_for(ProbeReport(target="x", host="x", ports=(p,)))]
+    causes = [f.cause for f in findings_for(ProbeReport(target="x", host="x", ports=(p,)), kb=KB)]
     assert cause in causes
 
 
@@ -125,7 +130,7 @@ def test_no_starttls_on_587_and_no_auth_on_465() -> None:
         PortResult(port=587, status="ok", tls="none", extensions={"size": "1"}),
         PortResult(port=465, status="ok", tls="implicit", expected_tls="implicit"),
     )
-    details = [f.detail for f in findings_for(ProbeReport(target="x", host="x", ports=ports))]
+    details = [f.detail for f in findings_for(ProbeReport(target="x", host="x", ports=ports), kb=KB)]
     assert any("does not offer STARTTLS" in d for d in details)
     assert any("offers no AUTH" in d for d in details)
 
@@ -139,7 +144,7 @@ def test_old_tls_is_a_handshake_problem() -> None:
         tls_version="TLSv1",
         auth_before_tls=("PLAIN",),
     )
-    assert [f.cause for f in findings_for(ProbeReport(target="x", host="x", ports=(p,)))] == [
+    assert [f.cause for f in findings_for(ProbeReport(target="x", host="x", ports=(p,)), kb=KB)] == [
         "tls_handshake_failure"
     ]
 
@@ -189,3 +194,13 @@ async def test_concurrency_cap_is_enforced(smtp_server: ServerFactory, probe_kwa
     with pytest.raises(ProbeError, match="too many probes"):
         await run_probe("127.0.0.1:587", port_map={587: port}, limits=limits, **kwargs)
     await first
+
+
+def test_every_observation_the_probe_reports_is_a_row_of_knowledge_probe_yaml_naming_a_known_cause() -> None:
+    """findings.py detects; knowledge/probe.yaml decides what each observation means (and nothing else does)."""
+    source = (Path(findings.__file__)).read_text(encoding="utf-8")
+    detected = set(re.findall(r'observe\("(\w+)"', source))
+    table = observations()
+    assert detected == set(table)
+    assert {cause for cause, _decisive in table.values()} <= set(KB.causes)
+    assert not re.search(r'cause="\w+"', source), "a cause id is spelled in findings.py instead of knowledge/"

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from bot.errors import TargetNotAllowed
+from bot.kb import KnowledgeBase
 from bot.probe import ProbeReport, run_probe
 from tests.probe.conftest import PASSWORD, USER, Certs, ServerFactory
 from tests.services import full_backlog_listener
@@ -176,13 +177,14 @@ async def test_all_ports_at_once_take_about_the_slowest(
     assert elapsed < 2 * 1.0 + 0.8  # the silent port's greeting + TLS check, not the sum
 
 
-async def test_credentials_good_and_bad(smtp_server: ServerFactory, probe_kwargs: dict[str, Any]) -> None:
+async def test_credentials_good_and_bad(smtp_server: ServerFactory, probe_kwargs: dict[str, Any],
+                                        kb: KnowledgeBase) -> None:
     port = await smtp_server("plain")
     good = await run_probe(
-        "127.0.0.1:587", port_map={587: port}, credentials=(USER, PASSWORD), **probe_kwargs
+        "127.0.0.1:587", port_map={587: port}, credentials=(USER, PASSWORD), providers=kb, **probe_kwargs
     )
     bad = await run_probe(
-        "127.0.0.1:587", port_map={587: port}, credentials=(USER, "Wr0ng-Pw-7"), **probe_kwargs
+        "127.0.0.1:587", port_map={587: port}, credentials=(USER, "Wr0ng-Pw-7"), providers=kb, **probe_kwargs
     )
     assert good.ports[0].auth is not None
     assert good.ports[0].auth.ok
