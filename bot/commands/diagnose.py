@@ -37,18 +37,51 @@ def _read_stdin() -> str:
     return data.decode("utf-8", errors="replace")
 
 
+MAX_JSONL_LINE = 1 << 20  # one case per line; a longer line is skipped (and reported), not read into memory
+
+
+def _lines(stream: Any) -> Any:
+    """(number, line bytes or None when the line was over MAX_JSONL_LINE) for each line of `stream`."""
+    number = 0
+    while True:
+        line = stream.readline(MAX_JSONL_LINE + 1)
+        if not line:
+            return
+        number += 1
+        if len(line) > MAX_JSONL_LINE and not line.endswith(b"\n"):
+            while (rest := stream.readline(MAX_JSONL_LINE)) and not rest.endswith(b"\n"):
+                pass  # skip the rest of the over-long line in bounded chunks
+            yield number, None
+            continue
+        yield number, line
+
+
+def _case(line: bytes, number: int) -> tuple[Any, str]:
+    """(id, text) of one line, or ValueError saying why not (never quoting the line: it may hold secrets)."""
+    try:
+        item = json.loads(line)
+    except RecursionError:  # [[[[… nested past the interpreter's limit
+        raise ValueError("nested too deeply") from None
+    if not isinstance(item, dict) or "text" not in item:
+        raise ValueError("needs a JSON object with a text field")
+    case_id, text = item.get("id", number), item["text"]
+    if not isinstance(text, str):
+        raise ValueError("text must be a string")
+    if not (case_id is None or (isinstance(case_id, (str, int, float)) and not isinstance(case_id, bool))):
+        raise ValueError("id must be a string or a number")
+    return case_id, text
+
+
 def _jsonl(kb: Any) -> int:
+    """One answer per line; a line that cannot be read costs that line only (one message on stderr)."""
     bad = 0
-    for number, line in enumerate(sys.stdin.buffer, 1):
-        if not line.strip():
+    for number, line in _lines(sys.stdin.buffer):
+        if line is not None and not line.strip():
             continue
         try:
-            item = json.loads(line)
-            if not isinstance(item, dict) or "text" not in item:
-                raise ValueError("needs a JSON object with a text field")
-            case_id, text = item.get("id", number), item["text"]
-            if not isinstance(text, str):
-                raise ValueError("text must be a string")
+            if line is None:
+                raise ValueError(f"longer than {MAX_JSONL_LINE} bytes")
+            case_id, text = _case(line, number)
         except ValueError as exc:
             bad += 1
             print(f"smtp-help: line {number}: not a {{\"id\", \"text\"}} JSON object ({exc})", file=sys.stderr)
@@ -61,6 +94,7 @@ def _jsonl(kb: Any) -> int:
 def _with_probe(text: str, diagnosis: Diagnosis, kb: Any, settings: Settings) -> Diagnosis:
     """Diagnose again with a live probe of the host the paste names; on a refused target say why and go on."""
     from bot.probe import run_probe  # the probe's network stack is imported only when asked for
+    from bot.probe.dns import configured_nameservers
 
     target = probe_target(diagnosis, kb)
     if target is None:
@@ -69,7 +103,8 @@ def _with_probe(text: str, diagnosis: Diagnosis, kb: Any, settings: Settings) ->
     try:
         report = asyncio.run(run_probe(target, allow_networks=settings.probe_allow_networks,
                                        timeout_s=settings.probe_timeout_s, providers=kb,
-                                       sender_domain=diagnosis.facts.sender_domain))
+                                       sender_domain=diagnosis.facts.sender_domain,
+                                       nameservers=configured_nameservers(settings)))
     except (InputError, ProbeError) as exc:
         print(f"smtp-help: probe of {target}: {exc}", file=sys.stderr)
         return diagnosis

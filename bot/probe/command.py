@@ -18,6 +18,7 @@ from typing import Any, TextIO
 
 from bot.errors import InputError
 from bot.probe import run_probe
+from bot.probe.dns import configured_nameservers
 from bot.probe.report import PortResult, ProbeReport
 from bot.probe.targets import parse_target
 from bot.settings import Settings
@@ -149,9 +150,7 @@ def run(args: argparse.Namespace, settings: Settings, *, out: TextIO | None = No
     if sender:
         sender = parse_target(sender.rpartition("@")[2]).host
     credentials = _credentials(settings) if args.auth else None
-    dns_servers = [
-        s.strip() for s in settings.extra.get("SMTP_HELP_PROBE_DNS_SERVERS", "").split(",") if s.strip()
-    ]
+    dns_servers = configured_nameservers(settings)
     report = asyncio.run(
         run_probe(
             target,

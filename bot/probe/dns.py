@@ -3,8 +3,11 @@ sender.
 
 Outcomes are told apart, because they mean different things to the user: NXDOMAIN (the name does not exist),
 SERVFAIL (the domain's DNS is broken), time-out (no answer at all), no data (the name exists, no address).
-The resolver is built once from PROBE_DNS_SERVERS-style nameservers (security.md S8: a public recursive
-resolver, not the platform's), or handed in by the caller; tests use a stub DNS server on loopback.
+The resolver is built from SMTP_HELP_PROBE_DNS_SERVERS (security.md S8: a public recursive resolver, not the
+platform's) by every probe path through `configured_nameservers(settings)`: `smtp-help probe`, `diagnose
+--probe`, the Slack app and the worker (bot.probe.runner.probe_now); or it is handed in by the caller. Entries are
+IP addresses, optionally with a port (`192.0.2.53:5353`, `[2001:db8::53]:53`); tests use a stub DNS server on
+loopback.
 `spf_verdict()` and `dmarc_verdict()` are pure.
 """
 
@@ -17,25 +20,59 @@ from collections.abc import Sequence
 import dns.asyncresolver
 import dns.exception
 import dns.name
+import dns.nameserver
 import dns.rdatatype
 import dns.resolver
 
+from bot.errors import ConfigError
 from bot.probe.report import DnsFacts, clean_text
 from bot.probe.targets import IPAddress
 
-__all__ = ["dmarc_verdict", "lookup_host", "lookup_sender", "make_resolver", "spf_verdict"]
+__all__ = [
+    "DNS_SERVERS_SETTING", "configured_nameservers", "dmarc_verdict", "lookup_host", "lookup_sender", "make_resolver",
+    "spf_verdict",
+]
 
 MAX_ADDRESSES = 8
 MAX_MX = 5
 
 
+DNS_SERVERS_SETTING = "SMTP_HELP_PROBE_DNS_SERVERS"
+
+
+def _nameserver(entry: str, default_port: int) -> dns.nameserver.Do53Nameserver:
+    """`192.0.2.53`, `192.0.2.53:5353`, `2001:db8::53` or `[2001:db8::53]:5353` (ASCII digits only)."""
+    host, port_text = entry, ""
+    if entry.startswith("["):
+        host, _, rest = entry[1:].partition("]")
+        port_text = rest[1:] if rest.startswith(":") else rest
+    elif entry.count(":") == 1:
+        host, _, port_text = entry.partition(":")
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        raise ConfigError(DNS_SERVERS_SETTING, f"{entry[:60]!r} is not an IP address") from None
+    if port_text and not (port_text.isascii() and port_text.isdigit() and 1 <= int(port_text) <= 65535):
+        raise ConfigError(DNS_SERVERS_SETTING, f"{entry[:60]!r} has no valid port")
+    return dns.nameserver.Do53Nameserver(str(address), int(port_text) if port_text else default_port)
+
+
+def configured_nameservers(settings: object) -> tuple[str, ...]:
+    """The resolvers SMTP_HELP_PROBE_DNS_SERVERS names (comma-separated), checked; () means the system's."""
+    extra = getattr(settings, "extra", None) or {}
+    entries = tuple(e.strip() for e in str(extra.get(DNS_SERVERS_SETTING, "")).split(",") if e.strip())
+    for entry in entries:
+        _nameserver(entry, 53)  # ConfigError now rather than at the first probe
+    return entries
+
+
 def make_resolver(
     *, nameservers: Sequence[str] = (), port: int = 53, timeout: float = 2.0, lifetime: float = 4.0
 ) -> dns.asyncresolver.Resolver:
-    """An async resolver: the given nameservers (and port), or the system's when none are given."""
+    """An async resolver: the given nameservers (each may carry its own port), or the system's when none."""
     if nameservers:
         resolver = dns.asyncresolver.Resolver(configure=False)
-        resolver.nameservers = list(nameservers)
+        resolver.nameservers = [_nameserver(entry, port) for entry in nameservers]
         resolver.port = port
     else:
         resolver = dns.asyncresolver.Resolver()

@@ -82,10 +82,13 @@ async def probe_now(settings: Settings, target: str, **kw: Any) -> ProbeReport:
     the worker call this; the runners below add the cache)."""
     # The network stack (dnspython, aiosmtplib) is imported when the first probe runs, not when the web
     # process starts (tests/slack/test_footprint.py pins that).
+    from bot.probe.dns import configured_nameservers
     from bot.probe.run import run_probe
 
     kw.setdefault("allow_networks", settings.probe_allow_networks)
     kw.setdefault("timeout_s", settings.probe_timeout_s)
+    if kw.get("resolver") is None:
+        kw.setdefault("nameservers", configured_nameservers(settings))  # one resolver setting, every path
     return await run_probe(target, **kw)
 
 

@@ -186,6 +186,9 @@ def parse_target(text: str) -> Target:
         raise InputError(f"target is {len(raw)} characters long; that is not a host name")
     if any(c.isspace() or ord(c) < 32 or ord(c) == 127 for c in raw):
         raise InputError("target contains spaces or control characters")
+    if "://" not in raw and redact(raw).kinds:
+        # "SG.xxx.yyy" is shaped like a host name: it must not reach DNS, a log or a reply
+        raise InputError("that looks like a credential, not a host name; it was not used (rotate it if it was real)")
     if "://" in raw:
         return _parse_url(raw)
     if "@" in raw:
