@@ -2,7 +2,8 @@
 against a scenario's server and capture what it prints (run()).
 
 Debian packages (scripts/setup-system.sh): php-cli + libphp-phpmailer, ruby (net-smtp), golang-go, the JDK +
-libjakarta-mail-java, curl, swaks, msmtp, nodejs/npm. Installed here, under .cache/livefire/ (git-ignored):
+libjakarta-mail-java, curl, swaks (+ libnet-ssleay-perl), msmtp, s-nail, Perl's Net::SMTP (+ IO::Socket::SSL,
+Authen::SASL), nodejs/npm. Installed here, under .cache/livefire/ (git-ignored):
 nodemailer (npm), Django (pip --target), the Go and Java programs compiled once.
 Every client runs in a private mount namespace whose /etc/resolv.conf names the lab's stub resolver on loopback,
 so not even a DNS query leaves the machine.
@@ -22,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tests.livefire.scenarios import FROM, GOOD_PASSWORD, TO, USER, WRONG_PASSWORD, Scenario
-from tests.livefire.servers import Endpoint, Lab
+from tests.livefire.servers import SERVER_NAME, Endpoint, Lab
 
 __all__ = ["CLIENTS", "Capture", "isolation_missing", "missing_tools", "redact", "run_client", "setup"]
 
@@ -148,6 +149,29 @@ def _msmtp(ep: Endpoint, ctx: RunContext) -> tuple[list[str], dict[str, str]]:
     return [*argv, TO], {}
 
 
+def _perl(ep: Endpoint, ctx: RunContext) -> tuple[list[str], dict[str, str]]:
+    return ["perl", str(SCRIPTS / "net_smtp_send.pl"), *_args(ep)], {"SSL_CERT_FILE": ctx.lab.ca_file}
+
+
+def _s_nail(ep: Endpoint, ctx: RunContext) -> tuple[list[str], dict[str, str]]:
+    """s-nail (mailx) -v, as in a cron job's mail setup: the SMTP conversation and its complaint."""
+    sc = ep.scenario
+    scheme = "smtps" if sc.mode == "tls" else "smtp"
+    # s-nail matches certificate names but not IP SANs, so it is given the certificate's host name, which the
+    # private /etc/hosts of its run maps to the scenario's address (see run_client)
+    host = ep.host if not ep.host[0].isdigit() else "mail.lab.test" if sc.server.kind == "postfix" else SERVER_NAME
+    argv = ["s-nail", "-v", "-n", "-#", "-S", f"mta={scheme}://{host}:{ep.port}", "-S", f"from={FROM}",
+            "-S", f"DEAD={ctx.workdir / f'dead-{sc.name}.letter'}",
+            "-S", f"tls-ca-file={ctx.lab.ca_file}", "-S", "socket-connect-timeout=5", "-s", "Test message"]
+    if sc.mode == "starttls":
+        argv += ["-S", "smtp-use-starttls"]
+    if sc.password:
+        argv += ["-S", "smtp-auth=plain", "-S", f"smtp-auth-user={USER}", "-S", f"smtp-auth-password={sc.password}"]
+    else:
+        argv += ["-S", "smtp-auth=none"]
+    return [*argv, TO], {}
+
+
 CLIENTS: dict[str, Argv] = {
     "smtplib": _python("smtplib_send.py"),
     "django": _python("django_send.py", django=True),
@@ -160,9 +184,12 @@ CLIENTS: dict[str, Argv] = {
     "ruby_net_smtp": _ruby,
     "go_net_smtp": _go,
     "jakarta_mail": _java,
+    "perl_net_smtp": _perl,
+    "s_nail": _s_nail,
 }
 TOOLS = {"nodemailer": "node", "phpmailer": "php", "curl": "curl", "swaks": "swaks", "msmtp": "msmtp",
-         "ruby_net_smtp": "ruby", "go_net_smtp": "go", "jakarta_mail": "java"}
+         "ruby_net_smtp": "ruby", "go_net_smtp": "go", "jakarta_mail": "java", "perl_net_smtp": "perl",
+         "s_nail": "s-nail"}
 
 
 def missing_tools() -> list[str]:
@@ -244,8 +271,13 @@ def redact(text: str, workdir: Path | None = None) -> str:
 def run_client(name: str, ep: Endpoint, ctx: RunContext) -> Capture:
     """Run one client against one scenario's server; capture stdout+stderr as the user sees them."""
     argv, extra_env = CLIENTS[name](ep, ctx)
-    wrapped = ["unshare", "-m", "sh", "-c", 'mount --bind "$0" /etc/resolv.conf && exec "$@"',
-               ctx.lab.resolv_conf, *argv]
+    hosts = ctx.workdir / f"hosts-{ep.scenario.name}"
+    if not hosts.exists():
+        address = ep.host if ep.host[0].isdigit() else "127.0.0.1"
+        hosts.write_text(f"127.0.0.1 localhost\n{address} {SERVER_NAME} mail.lab.test\n")
+    wrapped = ["unshare", "-m", "sh", "-c",
+               'mount --bind "$0" /etc/resolv.conf && mount --bind "$1" /etc/hosts && shift && exec "$@"',
+               ctx.lab.resolv_conf, str(hosts), *argv]
     env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(ctx.workdir), "LANG": "C.UTF-8",
            "TZ": "UTC", **extra_env}
     t0 = time.monotonic()
