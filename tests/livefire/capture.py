@@ -107,7 +107,7 @@ def run_all(clients: Iterable[str] = CLIENTS, scenarios: Iterable[str] | None = 
             lab.stop()
 
 
-def table(verdicts: list[Verdict]) -> str:
+def table(verdicts: list[Verdict], *, mark_known: bool = True) -> str:
     """Markdown table: one row per scenario, one column per client. ✓ right top-1; ✓° right, but the engine's
     is_smtp gate says not SMTP (it would stay silent unasked in a channel); ✗ wrong, with the answer given;
     (k) listed in known_misses.yaml; "(sent)" the client reported success, so there was nothing to diagnose."""
@@ -125,8 +125,13 @@ def table(verdicts: list[Verdict]) -> str:
             elif v.right:
                 row.append("✓" if v.is_smtp else "✓°")
             else:
-                row.append(f"✗ {v.answer or 'none'}" + (" (k)" if v.known else ""))
+                row.append(f"✗ {v.answer or 'none'}" + (" (k)" if v.known and mark_known else ""))
         lines.append("| " + " | ".join(row) + " |")
+    totals = ["**top-1 per client**"]
+    for c in clients:
+        mine = [v for v in verdicts if v.capture.client == c and v.answer != "(sent)"]
+        totals.append(f"{sum(v.right for v in mine)}/{len(mine)}")
+    lines.append("| " + " | ".join(totals) + " |")
     return "\n".join(lines)
 
 
@@ -153,6 +158,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--write", action="store_true", help="rewrite tests/livefire/captures.jsonl")
     ap.add_argument("--from-corpus", action="store_true", help="diagnose the committed corpus, run no client")
     ap.add_argument("--show", default="", help="print the capture text of client:scenario")
+    ap.add_argument("--readme", action="store_true", help="the table as README carries it (no known-miss marks)")
     args = ap.parse_args(argv)
     from bot.kb import load_knowledge_base
 
@@ -184,7 +190,7 @@ def main(argv: list[str] | None = None) -> int:
             if cap.client == c and cap.scenario == s:
                 print(f"--- {c} × {s} (exit {cap.exit_code}, {cap.seconds} s)\n{cap.text}")
     verdicts = judge(captures, load_knowledge_base(), load_known_misses())
-    print(table(verdicts))
+    print(table(verdicts, mark_known=not args.readme))
     print(summary(verdicts))
     return 0
 
