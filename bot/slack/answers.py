@@ -36,10 +36,10 @@ from bot.probe.runner import probe_now
 from bot.probe.targets import parse_target
 from bot.render.escape import escape_mrkdwn
 from bot.render.names import cause_titles
-from bot.render.slack.answer import diagnosis_blocks, diagnosis_fallback
+from bot.render.slack.answer import diagnosis_message
 from bot.render.slack.kit import fit, message_blocks
 from bot.render.slack.login import login_fallback, login_header, login_modal, login_verdict
-from bot.render.slack.probe import probe_blocks
+from bot.render.slack.probe import probe_blocks, progress_blocks
 from bot.slack.services import Services
 from bot.slack.threads import ThreadUpdate, thread_update
 from bot.store import ThreadContext
@@ -64,14 +64,19 @@ __all__ = [
     "check_probe_limits",
     "diagnose_soon",
     "ephemeral_or_dm",
+    "in_channel",
+    "in_thread",
     "load_paste",
     "login_port",
     "login_view",
     "new_ref",
     "probe_and_answer",
+    "probe_button",
+    "probe_command",
     "reanswer",
     "remember",
     "respond_to",
+    "to_response_url",
     "update_thread",
 ]
 
@@ -154,19 +159,9 @@ def answer_message(
         except Exception:  # a broken fix template must not cost the user the diagnosis itself
             log.exception("fix text for %s failed", shown)
             fix = "_The fix steps for this cause could not be rendered; the error is in the bot's log._"
-    blocks = diagnosis_blocks(
-        d,
-        kb=services.kb,
-        fix=fix,
-        cause_id=cause_id,
-        ref=ref,
-        probe_target=probe_target(d, services.kb) if ref else None,
-        changes=changes,
-        share=share,
-        intro=intro,
-        share_thread=share_thread,
-    )
-    return {"text": diagnosis_fallback(d, services.kb, cause_id), "blocks": blocks}
+    return diagnosis_message(d, kb=services.kb, fix=fix, cause_id=cause_id, ref=ref,
+                             probe_target=probe_target(d, services.kb) if ref else None, changes=changes, share=share,
+                             intro=intro, share_thread=share_thread)
 
 
 @dataclass(frozen=True)
@@ -191,6 +186,37 @@ class Where:
     ref: str | None = None
     share: bool = True
     share_thread: str | None = None
+
+
+def in_thread(client: AsyncWebClient, *, channel: str, thread_ts: str) -> Post:
+    """Post in a channel thread (links not unfurled)."""
+
+    async def post(message: Mapping[str, Any]) -> Posted:
+        resp = await client.chat_postMessage(channel=channel, thread_ts=thread_ts, unfurl_links=False,
+                                             unfurl_media=False, **message)
+        return Posted(ts=resp.get("ts"))
+
+    return post
+
+
+def in_channel(client: AsyncWebClient, *, channel: str) -> Post:
+    """Post in a conversation (a DM with the app), links not unfurled."""
+
+    async def post(message: Mapping[str, Any]) -> Posted:
+        await client.chat_postMessage(channel=channel, unfurl_links=False, unfurl_media=False, **message)
+        return Posted()
+
+    return post
+
+
+def to_response_url(services: Services, response_url: str | None) -> Post:
+    """Answer privately through a payload's response_url (commands, shortcuts)."""
+
+    async def post(message: Mapping[str, Any]) -> Posted:
+        await respond_to(services, response_url, message)
+        return Posted()
+
+    return post
 
 
 def ephemeral_or_dm(client: AsyncWebClient, *, channel: str, user: str) -> Post:
@@ -377,14 +403,44 @@ async def probe_and_answer(
     else:
         outcome = await _guarded(target, "probe", lambda: services.probe.run(target, **services.probe_options),
                                  log_details=True)
+    report = outcome.report
+    if report is not None:
+        doc = report.to_dict() if paste is not None else None
         await _record_probe(services, outcome, team_id=team_id, channel=channel)
-    if paste is not None and outcome.report is not None:
-        await services.store.probe_cache_put(_last_probe_key(paste), outcome.report.to_dict(),
-                                             ttl_s=LAST_PROBE_TTL_S)
-        d = await diagnose_soon(services, paste.text, probe=outcome.report)
-        if d.is_smtp and d.top:
-            return answer_message(services, d, ref=paste.thread_ts)
+        if paste is not None and doc is not None:
+            await services.store.probe_cache_put(_last_probe_key(paste), doc, ttl_s=LAST_PROBE_TTL_S)
+            d = await diagnose_soon(services, paste.text, probe=report)
+            if d.is_smtp and d.top:
+                return answer_message(services, d, ref=paste.thread_ts)
     return await _probe_message(services, outcome)
+
+
+async def probe_command(
+    services: Services, *, team_id: str, user_id: str, channel: str, target: str, response_url: str | None
+) -> None:
+    """`/smtp-help probe host`: the probe alone, replacing the command's "probing…" answer."""
+    message = await probe_and_answer(services, team_id=team_id, user_id=user_id, channel=channel, target=target)
+    await respond_to(services, response_url, message, replace_original=True)
+
+
+async def probe_button(
+    services: Services, client: AsyncWebClient, *, team_id: str, user_id: str, channel: str, target: str, ref: str,
+    response_url: str | None, thread_ts: str | None,
+) -> None:
+    """The Run live probe button: a progress message (the private answer replaced in place, or a reply in the
+    thread), the probe merged with the remembered paste, and the progress message updated with the result."""
+    progress: dict[str, Any] = {"text": f"probing {escape_mrkdwn(target)}…", "blocks": progress_blocks(target)}
+    if thread_ts is None:  # a private answer: replace it in place
+        await respond_to(services, response_url, progress, replace_original=True)
+    else:
+        posted = await client.chat_postMessage(channel=channel, thread_ts=thread_ts, **progress)
+    paste = await load_paste(services, team_id=team_id, channel=channel, ref=ref)
+    message = await probe_and_answer(services, team_id=team_id, user_id=user_id, channel=channel, target=target,
+                                     paste=paste)
+    if thread_ts is None:
+        await respond_to(services, response_url, message, replace_original=True)
+    else:
+        await client.chat_update(channel=channel, ts=str(posted["ts"]), **message)
 
 
 async def _probe_message(services: Services, outcome: ProbeOutcome) -> dict[str, Any]:

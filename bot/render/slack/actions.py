@@ -22,8 +22,10 @@ __all__ = [
     "ACTION_SHARE",
     "ACTION_SHOW_FIX",
     "TARGET_MAX",
+    "ButtonSpec",
     "ButtonValue",
     "action_button",
+    "action_row",
     "decode_value",
     "encode_value",
 ]
@@ -72,3 +74,13 @@ def decode_value(raw: str | None) -> ButtonValue:
 def action_button(label: str, action_id: str, value: ButtonValue, *, style: str | None = None) -> Block:
     """A button of this protocol."""
     return button(label, action_id, encode_value(value), style=style)
+
+
+ButtonSpec = tuple[str, str, ButtonValue, str | None]  # label, action id, value, style
+
+
+def action_row(buttons: list[ButtonSpec]) -> Block:
+    """The actions block an answer ends with: its buttons, in order."""
+    return {"type": "actions", "block_id": "smtp_help_actions",
+            "elements": [action_button(label, action_id, value, style=style)
+                         for label, action_id, value, style in buttons]}

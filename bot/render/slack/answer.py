@@ -7,6 +7,7 @@ the reply to a mention in a thread with no SMTP problem in it.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from bot.kb.model import KnowledgeBase
 from bot.model import CauseMatch, Diagnosis
@@ -21,8 +22,10 @@ from bot.render.slack.actions import (
     ACTION_SHARE,
     ACTION_SHOW_FIX,
     TARGET_MAX,
+    ButtonSpec,
     ButtonValue,
     action_button,
+    action_row,
 )
 from bot.render.slack.kit import (
     SECTION_MAX,
@@ -38,12 +41,13 @@ from bot.render.slack.kit import (
     mrkdwn,
     section,
 )
-from bot.render.slack.probe import port_table, probe_intro, ranking_with_probe
+from bot.render.slack.probe import probed_answer_blocks
 
 __all__ = [
     "MAX_EVIDENCE_LINES",
     "diagnosis_blocks",
     "diagnosis_fallback",
+    "diagnosis_message",
     "other_causes_blocks",
     "secret_warning_blocks",
     "thread_unclear_blocks",
@@ -128,14 +132,7 @@ def diagnosis_blocks(
     for issue in d.lint[:5]:
         body.append(section(f":warning: {esc(issue.message, 1000)}"))
     if d.probe is not None:
-        intro_block = probe_intro(d.probe)
-        body.append(section(ranking_with_probe(d, kb)))
-        table = port_table(d.probe)
-        if table:
-            host = esc(d.probe.host or "?", 255)
-            body.append(section(f"*Live probe of `{host}`*\n" + table))
-        if intro_block:
-            body.append(intro_block)
+        body.extend(probed_answer_blocks(d, kb))
     elif d.findings:
         body.append(section("*Live probe*\n" + "\n".join(f"• {esc(f.detail)}" for f in d.findings[:10])))
     if fix:
@@ -148,6 +145,25 @@ def diagnosis_blocks(
     tail = _actions(d, match, ref=ref, probe_target=probe_target, feedback=feedback, share=share,
                     share_thread=share_thread)
     return fit(body, tail)
+
+
+def diagnosis_message(
+    d: Diagnosis,
+    *,
+    kb: KnowledgeBase,
+    fix: str | None,
+    cause_id: str | None = None,
+    ref: str | None = None,
+    probe_target: str | None = None,
+    changes: Sequence[str] = (),
+    share: bool = True,
+    intro: str | None = None,
+    share_thread: str | None = None,
+) -> dict[str, Any]:
+    """A whole message for chat.postMessage / response_url: the fallback `text` and diagnosis_blocks()."""
+    blocks = diagnosis_blocks(d, kb=kb, fix=fix, cause_id=cause_id, ref=ref, probe_target=probe_target,
+                              changes=changes, share=share, intro=intro, share_thread=share_thread)
+    return {"text": diagnosis_fallback(d, kb, cause_id), "blocks": blocks}
 
 
 def _facts_line(d: Diagnosis, kb: KnowledgeBase) -> str:
@@ -180,21 +196,20 @@ def _actions(
 ) -> list[Block]:
     if ref is None:
         return []
-    buttons = []
+    buttons: list[ButtonSpec] = []
     if probe_target:
         target = probe_target[:TARGET_MAX]
-        buttons.append(action_button("Run live probe", ACTION_PROBE, ButtonValue(ref=ref, target=target)))
-        buttons.append(action_button("Test login", ACTION_AUTH_CHECK, ButtonValue(target=target)))
+        buttons.append(("Run live probe", ACTION_PROBE, ButtonValue(ref=ref, target=target), None))
+        buttons.append(("Test login", ACTION_AUTH_CHECK, ButtonValue(target=target), None))
     if share:
-        value = ButtonValue(ref=ref, cause=match.id, thread=share_thread or "")
-        buttons.append(action_button("Share in channel", ACTION_SHARE, value))
+        buttons.append(("Share in channel", ACTION_SHARE,
+                        ButtonValue(ref=ref, cause=match.id, thread=share_thread or ""), None))
     if len(d.causes) > 1:
-        buttons.append(action_button("Other possible causes", ACTION_OTHER, ButtonValue(ref=ref)))
+        buttons.append(("Other possible causes", ACTION_OTHER, ButtonValue(ref=ref), None))
     if feedback:
-        value = ButtonValue(ref=ref, cause=match.id)
-        buttons.append(action_button("Fixed it", ACTION_FIXED, value, style="primary"))
-        buttons.append(action_button("Didn't help", ACTION_NOT_FIXED, value))
-    return [{"type": "actions", "block_id": "smtp_help_actions", "elements": buttons}] if buttons else []
+        buttons.append(("Fixed it", ACTION_FIXED, ButtonValue(ref=ref, cause=match.id), "primary"))
+        buttons.append(("Didn't help", ACTION_NOT_FIXED, ButtonValue(ref=ref, cause=match.id), None))
+    return [action_row(buttons)] if buttons else []
 
 
 def other_causes_blocks(d: Diagnosis, *, kb: KnowledgeBase, ref: str, shown: str | None = None) -> list[Block]:

@@ -15,7 +15,7 @@ from bot.text import strip_controls
 if TYPE_CHECKING:
     from bot.probe.report import ProbeReport
 
-__all__ = ["port_table", "probe_blocks", "probe_intro", "progress_blocks", "ranking_with_probe"]
+__all__ = ["port_table", "probe_blocks", "probe_intro", "probed_answer_blocks", "progress_blocks", "ranking_with_probe"]
 
 
 def progress_blocks(target: str) -> list[Block]:
@@ -89,3 +89,16 @@ def ranking_with_probe(d: Diagnosis, kb: KnowledgeBase) -> str:
         lines.append(f"{i}. *{escape_mrkdwn(cause_title(kb, c.id))}* — {round(c.confidence * 100)}%")
         lines.extend(f"      ↳ {esc(str(e))}" for e in c.evidence if e.source == "probe")
     return "\n".join(lines)
+
+
+def probed_answer_blocks(d: Diagnosis, kb: KnowledgeBase) -> list[Block]:
+    """What an answer diagnosed with a live probe adds: the ranking with the probe's evidence, the per-port
+    table, and the addresses and timing; nothing when `d` had no probe."""
+    if d.probe is None:
+        return []
+    out = [section(ranking_with_probe(d, kb))]
+    table = port_table(d.probe)
+    if table:
+        out.append(section(f"*Live probe of `{esc(d.probe.host or '?', 255)}`*\n" + table))
+    intro = probe_intro(d.probe)
+    return [*out, intro] if intro else out

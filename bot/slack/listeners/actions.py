@@ -32,7 +32,6 @@ from bot.render.slack.actions import (
 )
 from bot.render.slack.answer import other_causes_blocks
 from bot.render.slack.kit import fit, message_blocks
-from bot.render.slack.probe import progress_blocks
 from bot.slack import answers
 from bot.slack.services import Services
 from bot.store import ThreadContext
@@ -172,21 +171,10 @@ async def _not_fixed(services: Services, client: AsyncWebClient, click: _Click) 
 
 
 async def _probe(services: Services, client: AsyncWebClient, click: _Click) -> None:
-    target = click.value.target
-    if not target:
-        return
-    progress: dict[str, Any] = {"text": f"probing {escape_mrkdwn(target)}…", "blocks": progress_blocks(target)}
-    if click.ephemeral:  # a private answer: replace it in place, progress first
-        await click.reply(services, progress, replace_original=True)
-    else:  # an answer in a thread: a progress message there, updated in place
-        posted = await client.chat_postMessage(channel=click.channel, thread_ts=click.thread_ts, **progress)
-    paste = await answers.load_paste(services, team_id=click.team_id, channel=click.channel, ref=click.value.ref)
-    message = await answers.probe_and_answer(services, team_id=click.team_id, user_id=click.user,
-                                             channel=click.channel, target=target, paste=paste)
-    if click.ephemeral:
-        await click.reply(services, message, replace_original=True)
-        return
-    await client.chat_update(channel=click.channel, ts=str(posted["ts"]), **message)
+    if click.value.target:
+        await answers.probe_button(services, client, team_id=click.team_id, user_id=click.user, channel=click.channel,
+                                   target=click.value.target, ref=click.value.ref, response_url=click.response_url,
+                                   thread_ts=None if click.ephemeral else click.thread_ts)
 
 
 async def _login(services: Services, client: AsyncWebClient, click: _Click) -> None:

@@ -18,7 +18,7 @@ from bot.render.slack.home import help_blocks, paste_modal, provider_blocks
 from bot.render.slack.kit import message_blocks
 from bot.render.slack.probe import progress_blocks
 from bot.slack import answers
-from bot.slack.answers import Posted, Where
+from bot.slack.answers import Where
 from bot.slack.parse import parse_command
 from bot.slack.services import Services
 
@@ -64,21 +64,13 @@ async def handle_command(
         services.background.spawn(client.views_open(trigger_id=trigger_id, view=view), name="views_open")
     elif cmd.kind == "probe":
         await ack(text=f"probing {escape_mrkdwn(cmd.arg)}…", blocks=progress_blocks(cmd.arg))
-
-        async def probe() -> None:
-            message = await answers.probe_and_answer(services, team_id=team_id, user_id=user_id, channel=channel,
-                                                     target=cmd.arg)
-            await answers.respond_to(services, response_url, message, replace_original=True)
-
-        services.background.spawn(probe(), name="command_probe")
+        probe = answers.probe_command(services, team_id=team_id, user_id=user_id, channel=channel, target=cmd.arg,
+                                      response_url=response_url)
+        services.background.spawn(probe, name="command_probe")
     else:
         await ack()
-
-        async def post(message: Mapping[str, Any]) -> Posted:
-            await answers.respond_to(services, response_url, message)
-            return Posted()
-
         where = Where(team_id=team_id, channel=channel, source="command")
+        post = answers.to_response_url(services, response_url)
         services.background.spawn(answers.answer_paste(services, where, post, text=cmd.arg), name="command_diagnose")
 
 

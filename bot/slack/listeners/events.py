@@ -14,7 +14,7 @@ from bot.errors import StoreError
 from bot.render.slack.answer import thread_unclear_blocks
 from bot.render.slack.home import home_view
 from bot.slack import answers
-from bot.slack.answers import Posted, Where
+from bot.slack.answers import Where
 from bot.slack.parse import message_text, skip_reason, strip_mentions
 from bot.slack.services import Services
 
@@ -123,14 +123,8 @@ async def _answer_mention(
             channel=channel, thread_ts=thread_ts, text="No SMTP problem found", blocks=thread_unclear_blocks()
         )
         return
-
-    async def in_thread(message: Mapping[str, Any]) -> Posted:
-        resp = await client.chat_postMessage(channel=channel, thread_ts=thread_ts, unfurl_links=False,
-                                             unfurl_media=False, **message)
-        return Posted(ts=resp.get("ts"))
-
     where = Where(team_id=team_id, channel=channel, source="mention", ref=thread_ts, share=False)
-    await answers.answer_paste(services, where, in_thread, d=d)
+    await answers.answer_paste(services, where, answers.in_thread(client, channel=channel, thread_ts=thread_ts), d=d)
 
 
 async def _thread_text(

@@ -15,7 +15,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.render.slack.answer import secret_warning_blocks
 from bot.slack import answers
-from bot.slack.answers import Post, Posted, Where
+from bot.slack.answers import Where
 from bot.slack.parse import mentions_user, message_text, skip_reason
 from bot.slack.services import Services
 from bot.slack.threads import confident_enough
@@ -63,15 +63,6 @@ async def handle_message(
     services.background.spawn(_answer(body, event, text, client, services), name="message")
 
 
-def _in_thread(client: AsyncWebClient, channel: str, thread_ts: str) -> Post:
-    async def post(message: Mapping[str, Any]) -> Posted:
-        resp = await client.chat_postMessage(channel=channel, thread_ts=thread_ts, unfurl_links=False,
-                                             unfurl_media=False, **message)
-        return Posted(ts=resp.get("ts"))
-
-    return post
-
-
 async def _answer(
     body: Mapping[str, Any], event: Mapping[str, Any], text: str, client: AsyncWebClient, services: Services
 ) -> None:
@@ -86,12 +77,8 @@ async def _answer(
         await client.chat_postEphemeral(channel=channel, user=str(user), text="Rotate the secret you pasted",
                                         blocks=secret_warning_blocks(d.facts.secrets))
     if event.get("channel_type") == "im":  # a DM (App Home Messages tab) is always a question for us
-        async def in_dm(message: Mapping[str, Any]) -> Posted:
-            await client.chat_postMessage(channel=channel, unfurl_links=False, unfurl_media=False, **message)
-            return Posted()
-
         await answers.answer_paste(services, Where(team_id=team_id, channel=channel, source="message", share=False),
-                                   in_dm, d=d)
+                                   answers.in_channel(client, channel=channel), d=d)
         return
     thread_ts = event.get("thread_ts")
     in_thread = bool(thread_ts and thread_ts != ts)
@@ -102,11 +89,12 @@ async def _answer(
     if in_thread:
         ctx = await store.get_thread(team_id, channel, str(thread_ts))
         if ctx is not None:
-            await answers.update_thread(services, ctx, d, text, _in_thread(client, channel, ctx.thread_ts))
+            post = answers.in_thread(client, channel=channel, thread_ts=ctx.thread_ts)
+            await answers.update_thread(services, ctx, d, text, post)
             return
     root = str(thread_ts or ts)
     if not confident_enough(d):
         return
     where = Where(team_id=team_id, channel=channel, source="thread" if root != ts else "message", ref=root,
                   share=False)
-    await answers.answer_paste(services, where, _in_thread(client, channel, root), d=d)
+    await answers.answer_paste(services, where, answers.in_thread(client, channel=channel, thread_ts=root), d=d)

@@ -9,7 +9,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
 
 from bot.slack import answers
-from bot.slack.answers import Posted, Where
+from bot.slack.answers import Where
 from bot.slack.parse import message_text, strip_mentions
 from bot.slack.services import Services
 
@@ -37,11 +37,8 @@ async def handle_shortcut(*, ack: AsyncAck, shortcut: Mapping[str, Any], service
 async def _diagnose(services: Services, shortcut: Mapping[str, Any]) -> None:
     message = shortcut.get("message") or {}
 
-    async def privately(answer: Mapping[str, Any]) -> Posted:
-        await answers.respond_to(services, shortcut.get("response_url"), answer)
-        return Posted()
-
     where = Where(team_id=str((shortcut.get("team") or {}).get("id") or ""),
                   channel=str((shortcut.get("channel") or {}).get("id") or ""), source="shortcut",
                   share_thread=message.get("thread_ts") or message.get("ts"))
-    await answers.answer_paste(services, where, privately, text=strip_mentions(message_text(message)))
+    await answers.answer_paste(services, where, answers.to_response_url(services, shortcut.get("response_url")),
+                               text=strip_mentions(message_text(message)))
