@@ -11,6 +11,7 @@ from typing import Any
 
 from bot.kb.model import KnowledgeBase
 from bot.model import CauseMatch, Diagnosis
+from bot.render.dialogue import STEP_LABELS, dialogue_lines
 from bot.render.escape import escape_mrkdwn
 from bot.render.names import cause_summary, cause_title, client_name, provider_name
 from bot.render.slack.actions import (
@@ -127,6 +128,8 @@ def diagnosis_blocks(
         body.append(context(facts))
     if match.evidence:
         body.append(section("*Evidence*\n" + _evidence_lines(match)))
+    if d.transcript is not None and cause_id is None:
+        body.append(section(_dialogue(d)))
     if d.ambiguity and cause_id is None:
         body.append(section(f"*Not sure yet:* {esc(d.ambiguity, 1000)}"))
     for issue in d.lint[:5]:
@@ -145,6 +148,15 @@ def diagnosis_blocks(
     tail = _actions(d, match, ref=ref, probe_target=probe_target, feedback=feedback, share=share,
                     share_thread=share_thread)
     return fit(body, tail)
+
+
+def _dialogue(d: Diagnosis) -> str:
+    """The SMTP dialogue, trimmed to the steps that matter, in a code block (escaped; no fence can close early)."""
+    assert d.transcript is not None
+    failed = d.transcript.failed_step
+    title = "*SMTP dialogue*" + (f" — it failed at *{STEP_LABELS.get(failed, failed)}*" if failed else "")
+    lines = [esc(line, 200).replace("```", "ʼʼʼ") for line in dialogue_lines(d.transcript, limit=8)]
+    return title + "\n```" + "\n".join(lines) + "```"
 
 
 def diagnosis_message(
