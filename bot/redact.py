@@ -113,7 +113,15 @@ _ENGLISH = frozenset({
 
 
 def _not_a_word(data: bytes, start: int, end: int) -> bool:
-    return data[start:end].decode("utf-8", "replace").lower().strip(".,;:!?") not in _ENGLISH
+    """The value does not start with an ordinary word ("Password: not accepted", "password is incorrect")."""
+    words = data[start:min(end, start + 64)].decode("utf-8", "replace").lower().split()
+    return bool(words) and words[0].strip(".,;:!?\"'") not in _ENGLISH
+
+
+def _looks_like_a_password(data: bytes, start: int, end: int) -> bool:
+    """Prose ("my password is X"): X is no ordinary word and has a digit, a symbol or an inner capital."""
+    value = data[start:end].decode("utf-8", "replace")
+    return _not_a_word(data, start, end) and (not value.isalpha() or any(c.isupper() for c in value[1:]))
 
 
 def _entropy(value: str) -> float:
@@ -247,11 +255,11 @@ _RULES: tuple[_Rule, ...] = (
           r"(?:\"([^\"\n]*)\"|'([^'\n]*)')", key_check=True),
     # --- key/value pairs wherever they sit on a line
     _Rule("password", r"(?i)" + _KEY + r"[ \t]*(?:=>|:=|=|:)[ \t]*", value=_QUOTED + "|" + _UNQUOTED,
-          key_check=True),
+          key_check=True, check=_not_a_word),
     # a key at the start of a line (.env, INI, YAML, properties): the value runs to the end of the line
     _Rule("password",
           r"(?im)^[ \t]*(?:-[ \t]+|export[ \t]+|set[ \t]+|\$)?[\w.$-]*" + _KEY + r"[ \t]*(?:=|:)[ \t]*",
-          value=r"(?m)([^\s\"'`#][^\n]*?)[ \t]*(?:[ \t]#[^\n]*)?$", key_check=True),
+          value=r"(?m)([^\s\"'`#][^\n]*?)[ \t]*(?:[ \t]#[^\n]*)?$", key_check=True, check=_not_a_word),
     # URL query strings: ?password=...&
     _Rule("password", r"(?i)[?&][\w.-]*" + _SENSITIVE_WORD + r"[\w.-]*=", value=r"([^&#\s\"'<>]+)", key_check=True),
     # --- config formats that separate key and value with a space
@@ -259,14 +267,14 @@ _RULES: tuple[_Rule, ...] = (
     _Rule("password", r"(?i)\b(?:machine[ \t]+\S+|default)\b[^\n]*?\bpassword[ \t]+(\S+)"),  # .netrc
     _Rule("password", r"(?i)\blogin[ \t]+\S+[ \t]+password[ \t]+(\S+)"),  # .netrc
     # Postfix sasl_passwd: "[smtp.example.com]:587 user:password" (also without brackets), static:user:password
-    _Rule("password", r"(?m)^[ \t]*\[[A-Za-z0-9.-]+\](?::\d+)?[ \t]+[^\s:]+:(\S+)[ \t]*$"),
+    _Rule("password", r"\[[A-Za-z0-9.-]+\](?::[0-9]+)?[ \t]+[^\s:\[\]]+:(\S+)"),
     _Rule("password", r"(?m)^[ \t]*[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+(?::\d+)?[ \t]+[^\s:@]+(?:@[^\s:]+)?:(\S+)[ \t]*$"),
     _Rule("password", r"(?i)\bstatic:[^\s:]+:(\S+)"),
     # prose: "my password is hunter2", "password for the mailbox: hunter2"
-    _Rule("password", r"(?im)^[ \t]*(?:[\w']+[ \t]+){0,3}password[ \t]+is[ \t]+([^\s\"'#][^\s#]*)", check=_not_a_word),
+    _Rule("password", r"(?i)\bpassword[ \t]+is[ \t]+([^\s\"'#][^\s#]*)", check=_looks_like_a_password),
     # a high-entropy token right after a secret-like name ("sendgrid api key Ab3d...")
     _Rule("token",
-          r"(?i)(?:password|passwd|pwd|secret|token|api[ _-]?key|apikey|access[ _-]?key|auth[ _-]?key|credentials?)"
+          r"(?i)\b(?:password|passwd|pwd|secret|token|api[ _-]?key|apikey|access[ _-]?key|auth[ _-]?key|credentials?)"
           r"\b[ \t]+(?:(?:is|was|of|for)[ \t]+)?[\"'`]?([A-Za-z0-9+/_.~=-]{16,})", check=_high_entropy),
 )
 
