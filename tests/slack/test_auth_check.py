@@ -10,6 +10,7 @@ or the probe cache.
 from __future__ import annotations
 
 import ipaddress
+import itertools
 import json
 import logging
 import time
@@ -35,6 +36,7 @@ from tests.slack.fake_slack import FakeSlack
 from tests.slack.test_http_app import click
 
 LOOPBACK = (ipaddress.ip_network("127.0.0.0/8"),)
+_SUBMISSIONS = itertools.count(1)
 PASTE = "smtplib.SMTPNotSupportedError: SMTP AUTH extension not supported by server. host=127.0.0.1 port=587"
 TARGET = "127.0.0.1:587"
 CHANNEL = "C2147483705"
@@ -66,6 +68,8 @@ async def live(fake: FakeSlack, smtp_server: ServerFactory, certs: Certs) -> Asy
 def submission(username: str, password: str, *, target: str = TARGET, channel: str = CHANNEL) -> dict[str, Any]:
     """A view_submission of the login modal as Slack sends it (the documented payload, our view's fields)."""
     body: dict[str, Any] = payload("view_submission.json")
+    # Slack signs each submission once; two identical ones in the same second would be a replay (bot.slack.serve).
+    body["trigger_id"] = f"{next(_SUBMISSIONS)}.{body.get('trigger_id', '')}"
     view = login_modal(target=target, port=587, channel_id=channel, checks_left=3)
     body["view"].update(
         {
