@@ -21,6 +21,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.settings import Settings
+from bot.slack.guard import redact_log_records
 from bot.slack.listeners import register_all
 from bot.slack.services import Services
 
@@ -92,6 +93,7 @@ def build_app(settings: Settings, services: Services) -> AsyncApp:
         return None
 
     register_all(app, services)
+    redact_log_records()  # bolt and slack_sdk log payloads: their records go through the redactor
     return app
 
 

@@ -30,7 +30,7 @@ from urllib.parse import parse_qs
 
 from aiohttp.http_exceptions import HttpProcessingError
 
-__all__ = ["REPLAY_WINDOW_S", "Rejected", "RequestGuard", "Verified", "quiet_parser_errors"]
+__all__ = ["REPLAY_WINDOW_S", "Rejected", "RequestGuard", "Verified", "quiet_parser_errors", "redact_log_records"]
 
 log = logging.getLogger(__name__)
 
@@ -152,3 +152,37 @@ def quiet_parser_errors() -> None:
     server_log = logging.getLogger("aiohttp.server")
     if _PARSER_FILTER not in server_log.filters:
         server_log.addFilter(_PARSER_FILTER)
+
+
+_REDACTED_LOGGERS = ("slack_bolt", "slack_sdk", "aiohttp", "bot", "asyncio")
+_installed_factory: Any = None
+
+
+def redact_log_records() -> None:
+    """Every record from Slack's libraries, aiohttp, asyncio and bot.* gets its message through the redactor.
+
+    Bolt logs whole request bodies in some warnings ("... without providing a response for the request ({body})")
+    and slack_sdk logs API payloads at DEBUG: only verified content reaches them (the gate above), and this makes
+    sure a pasted secret in it is redacted too. Installed once, as a LogRecord factory (records are only built for
+    enabled levels, so a quiet logger costs nothing).
+    """
+    global _installed_factory
+    current = logging.getLogRecordFactory()
+    if current is _installed_factory:
+        return
+    from bot.redact import redact
+
+    def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = current(*args, **kwargs)
+        if record.name.startswith(_REDACTED_LOGGERS):
+            try:
+                message = record.getMessage()
+            except Exception:  # a broken format string: leave it for logging to report
+                return record
+            redacted = redact(message)
+            if redacted.kinds:
+                record.msg, record.args = redacted.text, ()
+        return record
+
+    _installed_factory = factory
+    logging.setLogRecordFactory(factory)

@@ -174,3 +174,15 @@ async def test_the_same_command_signed_again_is_not_a_replay(harness: Harness) -
     assert (await _raw(harness, body, content_type=FORM, ts=now))[0] == 200
     await harness.settle()
     assert len(harness.fake.of("response_url")) == 2
+
+
+async def test_library_log_records_are_redacted(harness: Harness, caplog: pytest.LogCaptureFixture) -> None:
+    """Bolt puts whole request bodies in some warnings and slack_sdk logs payloads at DEBUG: the app's record
+    factory sends them through the redactor (only verified content gets that far; this keeps its secrets out)."""
+    body = {"type": "event_callback", "event": {"text": PASTE}}
+    with caplog.at_level(logging.DEBUG):
+        logging.getLogger("slack_bolt.AsyncApp").warning("no ack for the request (%s)", body)
+        logging.getLogger("slack_sdk.web.async_base_client").debug("Sending a request - json_body: %s", body)
+    messages = [r.getMessage() for r in caplog.records]
+    assert len(messages) == 2
+    assert all("[REDACTED:password]" in m and SECRET not in m for m in messages)
