@@ -14,9 +14,11 @@ from typing import Any, Protocol, runtime_checkable
 
 from bot.errors import CodecError, ProbeError
 from bot.probe.report import ProbeReport
+from bot.probe.targets import canonical_target
 from bot.settings import Settings
 
 __all__ = [
+    "PROBES_PER_TARGET",
     "PROBE_CACHE_TTL_S",
     "PROBE_JOB",
     "ArqProbeRunner",
@@ -32,6 +34,7 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 PROBE_CACHE_TTL_S = 300      # a probe result is reused for five minutes (security.md §4.3)
+PROBES_PER_TARGET = (10, 600)  # connections to one host, across users, spellings and instances (security.md §4.3)
 PROBE_JOB = "probe_job"      # arq function name served by bot.commands.worker
 QUEUE_MARGIN_S = 10.0        # time a queued job may wait for a free worker on top of the probe budget
 
@@ -97,16 +100,43 @@ class _CachingRunner:
         self._settings = settings
         self._cache = cache
         self._cache_ttl_s = cache_ttl_s
+        self._inflight: dict[str, asyncio.Future[ProbeReport]] = {}
 
     async def run(self, target: str, **kw: Any) -> ProbeReport:
-        """Return a cached report when fresh, else probe and cache."""
-        key = cache_key(target, kw)
+        """Return a cached report when fresh, else probe and cache.
+
+        Spellings of one target share the cache key; concurrent asks for the same key share one probe; and each
+        host gets at most PROBES_PER_TARGET connections per window across users and spellings (counted in the
+        store when it keeps rate limits, so instances sharing it share the count)."""
+        host, canonical = canonical_target(target)
+        key = cache_key(canonical, kw)
         cached = load_report(await self._cache.probe_cache_get(key))
         if cached is not None:
             return cached
-        report = await self._probe(target, **kw)
-        await self._cache.probe_cache_put(key, report.to_dict(), ttl_s=self._cache_ttl_s)
-        return report
+        running = self._inflight.get(key)
+        if running is not None:
+            return await asyncio.shield(running)
+        future: asyncio.Future[ProbeReport] = asyncio.get_running_loop().create_future()
+        self._inflight[key] = future
+        try:
+            report = await self._limited(host, target, kw)
+            await self._cache.probe_cache_put(key, report.to_dict(), ttl_s=self._cache_ttl_s)
+            future.set_result(report)
+            return report
+        except BaseException as exc:
+            future.set_exception(exc)
+            future.exception()  # retrieved: no "never retrieved" warning when nobody else was waiting
+            raise
+        finally:
+            del self._inflight[key]
+
+    async def _limited(self, host: str, target: str, kw: dict[str, Any]) -> ProbeReport:
+        hit = getattr(self._cache, "hit_rate_limit", None)
+        if hit is not None and not await hit(f"probe:target:{host}", limit=PROBES_PER_TARGET[0],
+                                             window_s=PROBES_PER_TARGET[1]):
+            raise ProbeError(f"{host} was probed {PROBES_PER_TARGET[0]} times in the last "
+                             f"{PROBES_PER_TARGET[1] // 60} minutes; try again in a few minutes")
+        return await self._probe(target, **kw)
 
     async def _probe(self, target: str, **kw: Any) -> ProbeReport:
         raise NotImplementedError

@@ -30,6 +30,7 @@ __all__ = [
     "Network",
     "Target",
     "address_refusal",
+    "canonical_target",
     "check_addresses",
     "check_port",
     "expected_tls",
@@ -295,3 +296,16 @@ def check_addresses(
     for ip in addresses:
         if address_refusal(ip, allow_networks=allow_networks):
             raise TargetNotAllowed(f"target not allowed: {host} is or resolves to a non-public address")
+
+
+def canonical_target(text: str) -> tuple[str, str]:
+    """(host, key) one probe target is known by, whatever its spelling: `SMTP.Example.com.`, `smtp.example.com:587`
+    and `smtps://u:p@smtp.example.com:587` share the host `smtp.example.com`; the key adds the port(s) and the TLS
+    mode. Text that is not a target keeps its own (lower-cased) spelling, so it can still be limited."""
+    try:
+        target = parse_target(text)
+    except (InputError, TargetNotAllowed):
+        raw = (text or "").strip().lower()[:MAX_INPUT_LEN]
+        return raw, raw
+    ports = ",".join(str(p) for p in target.ports)
+    return target.host, f"{target.host}:{ports}:{target.implicit_tls}"
