@@ -204,3 +204,13 @@ def test_every_observation_the_probe_reports_is_a_row_of_knowledge_probe_yaml_na
     assert detected == set(table)
     assert {cause for cause, _decisive in table.values()} <= set(KB.causes)
     assert not re.search(r'cause="\w+"', source), "a cause id is spelled in findings.py instead of knowledge/"
+
+
+def test_a_port_sessions_accumulator_carries_every_field_of_port_result() -> None:
+    """probe/smtp.py fills a mutable accumulator (a cancelled session still reports its progress) and freezes it
+    field by field; a field added to PortResult must be added there too."""
+    from dataclasses import fields
+
+    from bot.probe.smtp import _Acc
+
+    assert {f.name for f in fields(PortResult)} <= {f.name for f in fields(_Acc)}

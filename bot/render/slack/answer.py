@@ -7,7 +7,7 @@ the reply to a mention in a thread with no SMTP problem in it.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 from bot.kb.model import KnowledgeBase
 from bot.model import CauseMatch, Diagnosis
@@ -46,6 +46,7 @@ from bot.render.slack.probe import probed_answer_blocks
 
 __all__ = [
     "MAX_EVIDENCE_LINES",
+    "AnswerOptions",
     "diagnosis_blocks",
     "diagnosis_fallback",
     "diagnosis_message",
@@ -78,28 +79,28 @@ def diagnosis_fallback(d: Diagnosis, kb: KnowledgeBase, cause_id: str | None = N
     return escape_mrkdwn(f"smtp-help: likely {cause_title(kb, match.id)} ({round(match.confidence * 100)}%)")
 
 
-def diagnosis_blocks(
-    d: Diagnosis,
-    *,
-    kb: KnowledgeBase,
-    fix: str | None,
-    cause_id: str | None = None,
-    ref: str | None = None,
-    probe_target: str | None = None,
-    changes: Sequence[str] = (),
-    feedback: bool = True,
-    share: bool = True,
-    intro: str | None = None,
-    share_thread: str | None = None,
-) -> list[Block]:
+class AnswerOptions(TypedDict, total=False):
+    """How an answer is shown, besides the diagnosis and its fix (every key optional)."""
+
+    cause_id: str | None  # show this cause instead of the top one
+    ref: str | None  # the paste's reference the buttons carry; None: no buttons
+    probe_target: str | None  # bot.probe.choose.probe_target: adds Run live probe and Test login
+    changes: Sequence[str]  # what changed since the last answer in a triage thread
+    feedback: bool  # Fixed it / Didn't help (default True)
+    share: bool  # Share in channel (default True)
+    intro: str | None  # trusted mrkdwn written by the app, e.g. "Shared by <@U…>"
+    share_thread: str | None  # the thread a shared answer goes to
+
+
+def diagnosis_blocks(d: Diagnosis, *, kb: KnowledgeBase, fix: str | None,
+                     **options: Unpack[AnswerOptions]) -> list[Block]:
     """The answer to a paste: cause, confidence, evidence, numbered fix, then the buttons.
 
-    `fix` is mrkdwn from bot.render.fix.fix_text (values already escaped). `ref` is the opaque key the buttons
-    carry to find the paste again; without it there are no buttons. `probe_target` (bot.probe.choose) adds
-    Run live probe and Test login. `changes` lists what changed since the last answer in a triage thread.
-    `intro` is trusted mrkdwn written by the app (e.g. "Shared by <@U…>"). When `d` was diagnosed with a live
-    probe (`d.probe`), the answer shows the whole ranking with the probe's evidence and the per-port table.
+    `fix` is mrkdwn from bot.render.fix.fix_text (values already escaped); `options` are AnswerOptions. When `d`
+    was diagnosed with a live probe (`d.probe`), the answer shows the whole ranking with the probe's evidence and
+    the per-port table.
     """
+    cause_id, changes, intro = options.get("cause_id"), options.get("changes", ()), options.get("intro")
     match = _pick(d, cause_id)
     body: list[Block] = []
     if match is None or not d.is_smtp:
@@ -145,8 +146,9 @@ def diagnosis_blocks(
     if d.facts.secrets:
         kinds = ", ".join(escape_mrkdwn(k.replace("_", " ")) for k in d.facts.secrets)
         body.append(context(f":lock: Redacted from the paste: {kinds}. Rotate it if it was real."))
-    tail = _actions(d, match, ref=ref, probe_target=probe_target, feedback=feedback, share=share,
-                    share_thread=share_thread)
+    tail = _actions(d, match, ref=options.get("ref"), probe_target=options.get("probe_target"),
+                    feedback=options.get("feedback", True), share=options.get("share", True),
+                    share_thread=options.get("share_thread"))
     return fit(body, tail)
 
 
@@ -159,23 +161,11 @@ def _dialogue(d: Diagnosis) -> str:
     return title + "\n```" + "\n".join(lines) + "```"
 
 
-def diagnosis_message(
-    d: Diagnosis,
-    *,
-    kb: KnowledgeBase,
-    fix: str | None,
-    cause_id: str | None = None,
-    ref: str | None = None,
-    probe_target: str | None = None,
-    changes: Sequence[str] = (),
-    share: bool = True,
-    intro: str | None = None,
-    share_thread: str | None = None,
-) -> dict[str, Any]:
+def diagnosis_message(d: Diagnosis, *, kb: KnowledgeBase, fix: str | None,
+                      **options: Unpack[AnswerOptions]) -> dict[str, Any]:
     """A whole message for chat.postMessage / response_url: the fallback `text` and diagnosis_blocks()."""
-    blocks = diagnosis_blocks(d, kb=kb, fix=fix, cause_id=cause_id, ref=ref, probe_target=probe_target,
-                              changes=changes, share=share, intro=intro, share_thread=share_thread)
-    return {"text": diagnosis_fallback(d, kb, cause_id), "blocks": blocks}
+    return {"text": diagnosis_fallback(d, kb, options.get("cause_id")),
+            "blocks": diagnosis_blocks(d, kb=kb, fix=fix, **options)}
 
 
 def _facts_line(d: Diagnosis, kb: KnowledgeBase) -> str:
