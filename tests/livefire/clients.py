@@ -1,9 +1,9 @@
 """The real mail clients of the live-fire suite: how to install what Debian does not (setup()), and how to run one
 against a scenario's server and capture what it prints (run()).
 
-Debian packages (scripts/setup-system.sh): php-cli + libphp-phpmailer, ruby (net-smtp), golang-go, the JDK +
-libjakarta-mail-java, curl, swaks (+ libnet-ssleay-perl), msmtp, s-nail, Perl's Net::SMTP (+ IO::Socket::SSL,
-Authen::SASL), nodejs/npm. Installed here, under .cache/livefire/ (git-ignored):
+Debian packages (scripts/setup-system.sh): php-cli + libphp-phpmailer + php-symfony-mailer, ruby (net-smtp),
+golang-go, the JDK + libjakarta-mail-java, curl, swaks (+ libnet-ssleay-perl), msmtp, s-nail, Perl's Net::SMTP
+(+ IO::Socket::SSL, Authen::SASL), nodejs/npm. Installed here, under .cache/livefire/ (git-ignored):
 nodemailer (npm), Django (pip --target), the Go and Java programs compiled once.
 Every client runs in a private mount namespace whose /etc/resolv.conf names the lab's stub resolver on loopback,
 so not even a DNS query leaves the machine.
@@ -96,6 +96,11 @@ def _phpmailer(ep: Endpoint, ctx: RunContext) -> tuple[list[str], dict[str, str]
     return ["php", "-d", f"openssl.cafile={ctx.lab.ca_file}", str(SCRIPTS / "phpmailer_send.php"), *_args(ep)], {}
 
 
+def _symfony(ep: Endpoint, ctx: RunContext) -> tuple[list[str], dict[str, str]]:
+    return ["php", "-d", f"openssl.cafile={ctx.lab.ca_file}", "-d", "display_errors=stderr",
+            str(SCRIPTS / "symfony_mailer_send.php"), *_args(ep)], {}
+
+
 def _ruby(ep: Endpoint, ctx: RunContext) -> tuple[list[str], dict[str, str]]:
     return ["ruby", str(SCRIPTS / "net_smtp_send.rb"), *_args(ep)], {"SSL_CERT_FILE": ctx.lab.ca_file}
 
@@ -178,6 +183,7 @@ CLIENTS: dict[str, Argv] = {
     "aiosmtplib": _python("aiosmtplib_send.py"),
     "nodemailer": _nodemailer,
     "phpmailer": _phpmailer,
+    "symfony_mailer": _symfony,
     "curl": _curl,
     "swaks": _swaks,
     "msmtp": _msmtp,
@@ -187,7 +193,8 @@ CLIENTS: dict[str, Argv] = {
     "perl_net_smtp": _perl,
     "s_nail": _s_nail,
 }
-TOOLS = {"nodemailer": "node", "phpmailer": "php", "curl": "curl", "swaks": "swaks", "msmtp": "msmtp",
+TOOLS = {"nodemailer": "node", "phpmailer": "php", "symfony_mailer": "php", "curl": "curl", "swaks": "swaks",
+         "msmtp": "msmtp",
          "ruby_net_smtp": "ruby", "go_net_smtp": "go", "jakarta_mail": "java", "perl_net_smtp": "perl",
          "s_nail": "s-nail"}
 
@@ -195,7 +202,8 @@ TOOLS = {"nodemailer": "node", "phpmailer": "php", "curl": "curl", "swaks": "swa
 def missing_tools() -> list[str]:
     """Debian tools a client needs that are not installed (scripts/setup-system.sh installs them)."""
     missing = [t for t in sorted(set(TOOLS.values()) | {"npm", "javac", "keytool"}) if not shutil.which(t)]
-    missing += [p for p in (*JAKARTA_CP, "/usr/share/php/libphp-phpmailer/autoload.php") if not Path(p).exists()]
+    missing += [p for p in (*JAKARTA_CP, "/usr/share/php/libphp-phpmailer/autoload.php",
+                            "/usr/share/php/Symfony/Component/Mailer/autoload.php") if not Path(p).exists()]
     return missing
 
 

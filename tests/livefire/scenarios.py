@@ -95,6 +95,21 @@ GMAIL_5_3_4 = _gmail(552, "5.3.4", "Your message exceeded Google's message size 
 # https://learn.microsoft.com/en-us/exchange/mail-flow-best-practices/how-to-set-up-a-multifunction-device-or-application-to-send-email-using-microsoft-365-or-office-365
 MICROSOFT_530 = ("530 5.7.57 Client not authenticated to send mail. "
                  "[BN9PR03CA0123.namprd03.prod.outlook.com 2026-11-30T19:00:00.000Z 08DBE7319275F6BA]")
+GMAIL_534_5_7_9 = _gmail(534, "5.7.9", "Application-specific password required.", "InvalidSecondFactor")
+GMAIL_534_5_7_14 = (
+    "534-5.7.14 <https://accounts.google.com/signin/continue?sarp=1&scc=1&plt=AKgnsbtEXAMPLE>\r\n"
+    "534-5.7.14 Please log in via your web browser and then try again.\r\n"
+    "534-5.7.14  Learn more at\r\n"
+    "534 5.7.14  https://support.google.com/mail/answer/78754 a1b2c3d4e5f6-0123456789 - gsmtp"
+)
+# Microsoft, "Enable or disable SMTP AUTH in Exchange Online" / authenticated client SMTP submission:
+# https://learn.microsoft.com/en-us/exchange/clients-and-mobile-in-exchange-online/authenticated-client-smtp-submission
+MICROSOFT_5_7_139 = ("535 5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled for the Tenant. "
+                     "Visit https://aka.ms/smtp_auth_disabled for more information. "
+                     "[BN9PR03CA0123.namprd03.prod.outlook.com 2026-11-30T19:00:00.000Z 08DBE7319275F6BA]")
+# Microsoft, the multifunction-device page above: "5.7.60 SMTP; Client does not have permissions to send as this
+# sender" when the authenticated mailbox may not send as the From address.
+MICROSOFT_5_7_60 = "550 5.7.60 SMTP; Client does not have permissions to send as this sender"
 POSTFIX_553 = f"553 5.7.1 <{FROM}>: Sender address rejected: not owned by user other-user@example.com"
 
 _S = ServerSpec
@@ -150,6 +165,15 @@ SCENARIOS: tuple[Scenario, ...] = (
              "the recipient mailbox does not exist"),
     Scenario("message_too_big", ("other_smtp",), 587, "starttls", "good", _S(data_reply=GMAIL_5_3_4),
              "the message is over the server's size limit"),
+    # --- provider refusals that name the account's state (Gmail's and Microsoft's documented texts) -------------
+    Scenario("app_password_required", ("app_password_required",), 587, "starttls", "good",
+             _S(auth_reply=GMAIL_534_5_7_9), "2-step verification is on: the normal password is refused (534 5.7.9)"),
+    Scenario("web_login_required", ("account_restricted",), 587, "starttls", "good",
+             _S(auth_reply=GMAIL_534_5_7_14), "the provider wants a browser sign-in first (534 5.7.14)"),
+    Scenario("smtp_auth_disabled", ("basic_auth_disabled",), 587, "starttls", "good",
+             _S(auth_reply=MICROSOFT_5_7_139), "the tenant has SMTP AUTH (basic) disabled (535 5.7.139)"),
+    Scenario("send_as_denied", ("sender_not_authorized",), 587, "starttls", "good",
+             _S(mail_reply=MICROSOFT_5_7_60), "the mailbox may not send as that From address (550 5.7.60)"),
     # --- real Postfix + Dovecot (scripts/lab/postfix-lab.sh) -----------------------------------------------------
     Scenario("postfix_wrong_password", ("bad_credentials",), 587, "starttls", "wrong", _S(kind="postfix"),
              "Postfix with Dovecot SASL refuses the password (535 5.7.8 Error: authentication failed)"),
