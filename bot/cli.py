@@ -25,7 +25,7 @@ PLUGGED_COMMANDS: dict[str, tuple[str, str]] = {
     "diagnose": ("bot.commands.diagnose", "diagnose a pasted SMTP error or settings (TEXT, or stdin)"),
     "kb": ("bot.commands.kb", "knowledge-base tools: `kb check` validates knowledge/"),
     "console": ("bot.commands.console", "local console: paste an error, read the reply (no Slack needed)"),
-    "probe": ("bot.probe.command", "live-probe an SMTP server: HOST[:PORT] or smtp(s):// URL"),
+    "probe": ("bot.commands.probe", "live-probe an SMTP server: HOST[:PORT] or smtp(s):// URL"),
     "serve": ("bot.slack.serve", "run the Slack app (Socket Mode with SLACK_APP_TOKEN, else HTTP on $PORT)"),
     "feedback": ("bot.commands.feedback", "per-cause feedback report: what helped, what did not"),
     "worker": ("bot.commands.worker", "run the probe job worker (needs REDIS_URL)"),

@@ -10,7 +10,6 @@ from bot.kb.model import KnowledgeBase
 from bot.lint import lint_settings
 from bot.model import Diagnosis
 from bot.normalize import normalize
-from bot.probe.choose import probe_target as probe_target  # re-export; the one choice lives in bot/probe/choose.py
 from bot.redact import redact
 from bot.transcript import read_transcript
 

@@ -13,9 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.diagnose import diagnose, probe_target
+from bot.diagnose import diagnose
 from bot.kb import KnowledgeBase
 from bot.model import Evidence, Finding
+from bot.probe.choose import probe_target
 from bot.probe.report import ProbeReport
 
 CLI = [str(Path(sys.executable).parent / "smtp-help")]

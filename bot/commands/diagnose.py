@@ -8,10 +8,11 @@ import json
 import sys
 from typing import Any
 
-from bot.diagnose import diagnose, probe_target
+from bot.diagnose import diagnose
 from bot.errors import InputError, ProbeError
 from bot.kb import load_knowledge_base
 from bot.model import Diagnosis
+from bot.probe.choose import probe_target
 from bot.render.text import render_text
 from bot.settings import Settings
 

@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 
 import idna
 
+from bot import smtp
 from bot.errors import InputError, TargetNotAllowed
 from bot.redact import redact
 
@@ -40,9 +41,9 @@ __all__ = [
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
-SUBMISSION_PORTS: tuple[int, ...] = (25, 465, 587, 2525)
+SUBMISSION_PORTS: tuple[int, ...] = smtp.SUBMISSION_PORTS  # the vocabulary is bot/smtp.py
 ALLOWED_PORTS: frozenset[int] = frozenset(SUBMISSION_PORTS)
-IMPLICIT_TLS_PORTS: frozenset[int] = frozenset({465})
+IMPLICIT_TLS_PORTS: frozenset[int] = smtp.IMPLICIT_TLS_PORTS
 MAX_INPUT_LEN = 1000
 MAX_NAME_LEN = 253
 URL_SCHEMES = {"smtp": None, "smtps": 465, "submission": 587, "submissions": 465}

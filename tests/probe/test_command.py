@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 from aiosmtpd.smtp import SMTP
 
-from bot.probe.command import render_text
 from bot.probe.report import CertInfo, DnsFacts, PortResult, ProbeReport
+from bot.render.text import render_probe
 from tests.probe.conftest import PASSWORD, USER, Certs, Handler, _authenticator
 
 CLI = [sys.executable, "-m", "bot"]
@@ -86,7 +86,7 @@ def _sample() -> ProbeReport:
 
 
 def test_text_report_has_table_certificate_and_findings_line() -> None:
-    text = render_text(_sample())
+    text = render_probe(_sample())
     assert "PORT" in text
     assert "587" in text
     assert "PLAIN (after TLS)" in text

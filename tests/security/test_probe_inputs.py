@@ -70,7 +70,7 @@ def _settings(stub: _ThreadedDns) -> Settings:
 
 
 def test_smtp_help_probe_resolves_through_the_configured_servers(stub: _ThreadedDns) -> None:
-    from bot.probe import command
+    from bot.commands import probe as command
 
     args = argparse.Namespace(target=f"{NAME}:587", sender_domain=None, auth=False, json=True)
     with pytest.raises(TargetNotAllowed):  # the stub's TEST-NET answer is refused: so the stub was asked
