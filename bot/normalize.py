@@ -118,10 +118,9 @@ class _Run:
 
 def _mojibake_runs(text: str) -> list[_Run]:
     """Runs of high characters with single ASCII 0x40-0x7E characters between them, ending on at most one such
-    character: one pass over the text."""
+    character: one pass over the text. Runs with fewer than two high characters are never repaired, so they are
+    not listed ('é ' * 20000 would otherwise make 20,000 of them)."""
     runs: list[_Run] = []
-    if text.isascii():
-        return runs   # most pastes: no character-by-character walk at all
     n = len(text)
     i = 0
     while i < n:
@@ -129,17 +128,20 @@ def _mojibake_runs(text: str) -> list[_Run]:
             i += 1
             continue
         j = i + 1
+        high = 1
         while j < n:
             char = text[j]
             if char in _HIGH:
                 j += 1
+                high += 1
             elif char in _TRAIL:
                 j += 1
                 if j >= n or text[j] not in _HIGH:
                     break
             else:
                 break
-        runs.append(_Run(i, j, text[i:j]))
+        if high >= 2:
+            runs.append(_Run(i, j, text[i:j]))
         i = j
     return runs
 
