@@ -14,7 +14,7 @@ import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from bot.model import Diagnosis
 from bot.settings import Settings
@@ -27,7 +27,7 @@ if TYPE_CHECKING:  # the types of the seams; their modules load in open_services
     from bot.probe.runner import ProbeRunner
     from bot.store.base import Store
 
-__all__ = ["ACK_PRIORITY_WINDOW_S", "Background", "Services", "open_services"]
+__all__ = ["ACK_PRIORITY_WINDOW_S", "Background", "Diagnose", "FixText", "Services", "open_services"]
 
 log = logging.getLogger(__name__)
 
@@ -114,6 +114,23 @@ class Background:
         return len(left)
 
 
+class Diagnose(Protocol):
+    """bot.diagnose.diagnose's signature: a paste (and a probe report) in, a Diagnosis out."""
+
+    def __call__(self, text: str | bytes, *, kb: KnowledgeBase, probe: ProbeReport | None = None) -> Diagnosis:
+        """Diagnose `text` against `kb`."""
+        ...
+
+
+class FixText(Protocol):
+    """bot.render.fix.fix_text's signature: the numbered fix steps for a cause of a diagnosis."""
+
+    def __call__(self, diagnosis: Diagnosis, kb: KnowledgeBase, cause_id: str | None = None, *,
+                 mrkdwn: bool) -> str:
+        """The fix text (mrkdwn for Slack)."""
+        ...
+
+
 @dataclass(kw_only=True)
 class Services:
     """Everything listeners call besides Slack itself. Build with `open_services`, or by hand in tests."""
@@ -122,8 +139,8 @@ class Services:
     kb: KnowledgeBase
     store: Store
     probe: ProbeRunner
-    diagnose: Callable[..., Diagnosis]  # bot.diagnose.diagnose(text, *, kb, probe=None)
-    fix_text: Callable[..., str]  # bot.render.fix.fix_text(diagnosis, kb, cause_id, *, mrkdwn)
+    diagnose: Diagnose  # bot.diagnose.diagnose
+    fix_text: FixText  # bot.render.fix.fix_text
     background: Background = field(default_factory=Background)
     http: aiohttp.ClientSession | None = None  # shared by the Web API client and response_url posts
     clock: Callable[[], float] = time.time
