@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+import socket
 from collections.abc import Sequence
+from typing import Any
 
 import dns.asyncresolver
 import dns.exception
@@ -29,7 +31,14 @@ from bot.probe.report import DnsFacts, clean_text
 from bot.probe.targets import IPAddress
 
 __all__ = [
-    "DNS_SERVERS_SETTING", "configured_nameservers", "dmarc_verdict", "lookup_host", "lookup_sender", "make_resolver",
+    "DNS_SERVERS_SETTING",
+    "FeedResolver",
+    "configured_nameservers",
+    "dmarc_verdict",
+    "feed_resolver",
+    "lookup_host",
+    "lookup_sender",
+    "make_resolver",
     "spf_verdict",
 ]
 
@@ -207,3 +216,37 @@ async def lookup_sender(
             dmarc_texts, dmarc_status if dmarc_status not in ("nodata", "nxdomain") else "ok"
         ),
     }
+
+
+class FeedResolver:
+    """An aiohttp resolver backed by the probe's dnspython resolver, so the provider status-feed fetch asks the
+    configured servers too (SMTP_HELP_PROBE_DNS_SERVERS), not the system resolver. Built by `feed_resolver()`."""
+
+    def __init__(self, resolver: dns.asyncresolver.Resolver, lifetime: float) -> None:
+        self._resolver = resolver
+        self._lifetime = lifetime
+
+    async def resolve(self, host: str, port: int = 0, family: int = socket.AF_INET) -> list[dict[str, Any]]:
+        out: list[dict[str, Any]] = []
+        wanted: tuple[str, ...] = ("A",) if family == socket.AF_INET else ("AAAA",) if family == socket.AF_INET6 \
+            else ("A", "AAAA")
+        for rdtype in wanted:
+            outcome, rdata = await _query(self._resolver, host, rdtype, self._lifetime)
+            for item in rdata if outcome == "ok" else ():
+                address = str(getattr(item, "address", item))
+                out.append({"hostname": host, "host": address, "port": port, "proto": 0, "flags": 0,
+                            "family": socket.AF_INET6 if ":" in address else socket.AF_INET})
+        if not out:
+            raise OSError(f"{host[:60]} did not resolve")
+        return out
+
+    async def close(self) -> None:
+        """Nothing to release."""
+
+
+def feed_resolver(resolver: dns.asyncresolver.Resolver, lifetime: float = 3.0) -> Any:
+    """`FeedResolver` registered as an aiohttp AbstractResolver (imported here, not at module load)."""
+    import aiohttp.abc
+
+    aiohttp.abc.AbstractResolver.register(FeedResolver)
+    return FeedResolver(resolver, lifetime)

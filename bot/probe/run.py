@@ -21,7 +21,7 @@ import dns.asyncresolver
 from bot.errors import ProbeError, ProbeTimeout
 from bot.extract import provider_of_host
 from bot.kb.model import KnowledgeBase
-from bot.probe.dns import lookup_host, lookup_sender, make_resolver
+from bot.probe.dns import feed_resolver, lookup_host, lookup_sender, make_resolver
 from bot.probe.findings import findings_for
 from bot.probe.limits import ProbeLimits, RateKey, RateLimiter
 from bot.probe.report import DnsFacts, PortResult, ProbeReport, StatusFeed
@@ -193,7 +193,8 @@ async def _probe(
             return None
         return await fetch_status(
             provider, providers.providers[provider].data, timeout_s=max(min(3.0, remaining()), 0.01),
-            url=status_feed_url
+            url=status_feed_url,
+            resolver=feed_resolver(res) if res is not None and (nameservers or resolver is not None) else None,
         )
 
     port_tasks = [one_port(p) for p in wanted] if addresses else []

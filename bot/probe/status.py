@@ -49,9 +49,11 @@ def parse_feed(body: bytes, feed_format: str) -> tuple[bool, tuple[str, ...]]:
 
 
 async def fetch_status(
-    provider: str, data: Mapping[str, Any], *, timeout_s: float = 3.0, url: str | None = None
+    provider: str, data: Mapping[str, Any], *, timeout_s: float = 3.0, url: str | None = None,
+    resolver: Any = None,
 ) -> StatusFeed | None:
-    """Read the provider's feed (or `url` instead); None when the provider has no readable feed."""
+    """Read the provider's feed (or `url` instead); None when the provider has no readable feed. `resolver` (an
+    aiohttp resolver: bot.probe.dns.feed_resolver) makes the fetch use the probe's configured DNS servers."""
     status = data.get("status") or {}
     feed_url, feed_format, page = (
         url or status.get("feed"),
@@ -63,7 +65,8 @@ async def fetch_status(
     try:
         client_timeout = aiohttp.ClientTimeout(total=timeout_s)
         async with (
-            aiohttp.ClientSession(timeout=client_timeout) as session,
+            aiohttp.ClientSession(timeout=client_timeout,
+                                  connector=aiohttp.TCPConnector(resolver=resolver) if resolver else None) as session,
             session.get(feed_url, allow_redirects=False, headers={"Accept": "application/json"}) as response,
         ):
             if response.status != 200:

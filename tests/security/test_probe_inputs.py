@@ -166,3 +166,34 @@ def test_jsonl_bad_lines_cost_only_themselves(monkeypatch: pytest.MonkeyPatch,
     assert len(err.strip().splitlines()) == len(bad)
     assert "Traceback" not in err
     assert SECRET not in err
+
+
+async def test_the_status_feed_fetch_resolves_through_the_configured_servers() -> None:
+    """The provider status feed is fetched over HTTP; its host name goes to the probe's resolver as well."""
+    from aiohttp import web
+
+    from bot.probe.dns import feed_resolver, make_resolver
+    from bot.probe.status import fetch_status
+    from tests.probe.dnsstub import start_dns_stub
+
+    async def summary(_request: web.Request) -> web.Response:
+        return web.json_response({"status": {"indicator": "none", "description": "ok"}, "incidents": []})
+
+    app = web.Application()
+    app.router.add_get("/api/v2/summary.json", summary)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    transport, dns_port = await start_dns_stub({"feed.only-in-the-stub.example.com": {"A": ["127.0.0.1"]}})
+    try:
+        feed = f"http://feed.only-in-the-stub.example.com:{port}/api/v2/summary.json"
+        data = {"id": "labmail", "status": {"feed": feed, "feed_format": "statuspage"}}
+        resolver = feed_resolver(make_resolver(nameservers=[f"127.0.0.1:{dns_port}"]))
+        result = await fetch_status("labmail", data, timeout_s=3.0, resolver=resolver)
+    finally:
+        transport.close()
+        await runner.cleanup()
+    assert result is not None
+    assert result.ok, result.error
