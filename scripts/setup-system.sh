@@ -6,7 +6,8 @@ PACKAGES=(postfix dovecot-core postgresql redis-server swaks apache2-utils opens
   # tests/livefire: real mail clients run against misconfigured servers on loopback (measured on 2 cores: ~3.5 min
   # to install on a fresh Debian 12, golang-go ~1.3 min of it). nodemailer and Django go under .cache/livefire.
   curl msmtp libnet-ssleay-perl php-cli libphp-phpmailer ruby golang-go libjakarta-mail-java util-linux
-  s-nail libio-socket-ssl-perl libauthen-sasl-perl php-symfony-mailer)
+  s-nail libio-socket-ssl-perl libauthen-sasl-perl php-symfony-mailer
+  libcommons-email-java)
 # Node and a JDK often come with the machine image (NodeSource's nodejs bundles npm and conflicts with Debian's):
 # take Debian's only where the command is missing.
 command -v npm >/dev/null || PACKAGES+=(nodejs npm)

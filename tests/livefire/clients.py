@@ -2,9 +2,9 @@
 against a scenario's server and capture what it prints (run()).
 
 Debian packages (scripts/setup-system.sh): php-cli + libphp-phpmailer + php-symfony-mailer, ruby (net-smtp),
-golang-go, the JDK + libjakarta-mail-java, curl, swaks (+ libnet-ssleay-perl), msmtp, s-nail, Perl's Net::SMTP
-(+ IO::Socket::SSL, Authen::SASL), nodejs/npm. Installed here, under .cache/livefire/ (git-ignored):
-nodemailer (npm), Django (pip --target), the Go and Java programs compiled once.
+golang-go, the JDK + libjakarta-mail-java + libcommons-email-java, curl, swaks (+ libnet-ssleay-perl), msmtp,
+s-nail, Perl's Net::SMTP (+ IO::Socket::SSL, Authen::SASL), nodejs/npm. Installed here, under .cache/livefire/
+(git-ignored): nodemailer (npm), Django (pip --target), the Go and Java programs compiled once.
 Every client runs in a private mount namespace whose /etc/resolv.conf names the lab's stub resolver on loopback,
 so not even a DNS query leaves the machine.
 """
@@ -34,6 +34,8 @@ CACHE = REPO / ".cache" / "livefire"
 NODEMAILER = "nodemailer@10.6.1"
 DJANGO = "django==5.2.*"
 JAKARTA_CP = ["/usr/share/java/jakarta-mail.jar", "/usr/share/java/jakarta-activation.jar"]
+COMMONS_CP = ["/usr/share/java/commons-email.jar", "/usr/share/java/javax.mail.jar",
+              "/usr/share/java/javax.activation.jar"]
 RUN_TIMEOUT_S = 40.0
 # What a committed capture shows instead of this machine's paths.
 PATH_ALIASES = ((str(CACHE), "/home/dev/app/vendor"), (str(REPO), "/home/dev/app"), (sys.prefix, "/home/dev/venv"),
@@ -115,6 +117,12 @@ def _java(ep: Endpoint, ctx: RunContext) -> tuple[list[str], dict[str, str]]:
              "-Djavax.net.ssl.trustStorePassword=changeit", "-cp", cp, "SendMail", *_args(ep)], {})
 
 
+def _commons_email(ep: Endpoint, ctx: RunContext) -> tuple[list[str], dict[str, str]]:
+    cp = ":".join([str(CACHE / "java-commons"), *COMMONS_CP])
+    return (["java", "-Xshare:auto", "-XX:TieredStopAtLevel=1", f"-Djavax.net.ssl.trustStore={ctx.truststore}",
+             "-Djavax.net.ssl.trustStorePassword=changeit", "-cp", cp, "CommonsEmailSend", *_args(ep)], {})
+
+
 def _curl(ep: Endpoint, ctx: RunContext) -> tuple[list[str], dict[str, str]]:
     sc = ep.scenario
     scheme = "smtps" if sc.mode == "tls" else "smtp"
@@ -190,19 +198,21 @@ CLIENTS: dict[str, Argv] = {
     "ruby_net_smtp": _ruby,
     "go_net_smtp": _go,
     "jakarta_mail": _java,
+    "commons_email": _commons_email,
     "perl_net_smtp": _perl,
     "s_nail": _s_nail,
 }
 TOOLS = {"nodemailer": "node", "phpmailer": "php", "symfony_mailer": "php", "curl": "curl", "swaks": "swaks",
          "msmtp": "msmtp",
-         "ruby_net_smtp": "ruby", "go_net_smtp": "go", "jakarta_mail": "java", "perl_net_smtp": "perl",
+         "ruby_net_smtp": "ruby", "go_net_smtp": "go", "jakarta_mail": "java", "commons_email": "java",
+         "perl_net_smtp": "perl",
          "s_nail": "s-nail"}
 
 
 def missing_tools() -> list[str]:
     """Debian tools a client needs that are not installed (scripts/setup-system.sh installs them)."""
     missing = [t for t in sorted(set(TOOLS.values()) | {"npm", "javac", "keytool"}) if not shutil.which(t)]
-    missing += [p for p in (*JAKARTA_CP, "/usr/share/php/libphp-phpmailer/autoload.php",
+    missing += [p for p in (*JAKARTA_CP, *COMMONS_CP, "/usr/share/php/libphp-phpmailer/autoload.php",
                             "/usr/share/php/Symfony/Component/Mailer/autoload.php") if not Path(p).exists()]
     return missing
 
@@ -220,7 +230,7 @@ def isolation_missing() -> str | None:
 
 def _stamp() -> str:
     h = hashlib.sha256(f"{NODEMAILER} {DJANGO} {sys.version}".encode())
-    for name in ("go_send.go", "SendMail.java"):
+    for name in ("go_send.go", "SendMail.java", "CommonsEmailSend.java"):
         h.update((SCRIPTS / name).read_bytes())
     return h.hexdigest()[:16]
 
@@ -240,6 +250,8 @@ def setup(log: Callable[[str], None] = print) -> None:
         [sys.executable, "-m", "pip", "install", "-q", "--upgrade", "--target", str(CACHE / "python"), DJANGO],
         ["go", "build", "-o", str(CACHE / "bin" / "go_send"), str(SCRIPTS / "go_send.go")],
         ["javac", "-nowarn", "-cp", ":".join(JAKARTA_CP), "-d", str(CACHE / "java"), str(SCRIPTS / "SendMail.java")],
+        ["javac", "-nowarn", "-cp", ":".join(COMMONS_CP), "-d", str(CACHE / "java-commons"),
+         str(SCRIPTS / "CommonsEmailSend.java")],
     ]
     env = {**os.environ, "GOCACHE": str(CACHE / "go-build"), "GOPATH": str(CACHE / "gopath"), "GO111MODULE": "off",
            "GOFLAGS": "", "npm_config_cache": str(CACHE / "npm-cache")}
