@@ -29,7 +29,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot.errors import InputError, SmtpHelpError, TargetNotAllowed
-from bot.model import Diagnosis
+from bot.model import CauseMatch, Diagnosis, Evidence, Facts
 from bot.probe.choose import probe_target
 from bot.probe.report import ProbeReport
 from bot.probe.runner import probe_now
@@ -443,7 +443,7 @@ async def probe_button(
         await client.chat_update(channel=channel, ts=str(posted["ts"]), **message)
 
 
-async def _probe_message(services: Services, outcome: ProbeOutcome) -> dict[str, Any]:
+async def _probe_message(services: Services, outcome: ProbeOutcome, *, header: bool = True) -> dict[str, Any]:
     """text + blocks for a probe with no paste: the table, the findings mapped to cause titles, the top fix."""
     title = f"probe of {escape_mrkdwn(outcome.target)}"
     report = outcome.report
@@ -453,13 +453,16 @@ async def _probe_message(services: Services, outcome: ProbeOutcome) -> dict[str,
     decisive = [f for f in report.findings if f.decisive]
     if decisive:
         top = decisive[0].cause
+        # With no paste, the facts a fix template reads are what the probe saw: its host and provider.
+        evidence = tuple(Evidence("probe", f.detail) for f in decisive if f.cause == top)
+        d = Diagnosis(is_smtp=True, causes=(CauseMatch(id=top, confidence=1.0, evidence=evidence),),
+                      facts=Facts(host=report.host, provider=report.provider), findings=report.findings,
+                      probe=report)
         try:
-            # The fix templates read facts; with no paste, the probed target is the only text there is.
-            d = await diagnose_soon(services, outcome.target, probe=report)
             fix = services.fix_text(d, services.kb, top, mrkdwn=True)
         except Exception:  # a broken fix template must not cost the user the probe result
             log.exception("fix text for probe finding %s failed", top)
-    return {"text": title, "blocks": probe_blocks(report, kb=services.kb, fix=fix)}
+    return {"text": title, "blocks": probe_blocks(report, kb=services.kb, fix=fix, title=header)}
 
 
 # ------------------------------------------------------------------------------------------------------- login
@@ -554,9 +557,8 @@ async def check_login(
     finally:
         secret.take()
     await _record_probe(services, outcome, team_id=team_id, channel=channel)
-    message = await _probe_message(services, outcome)
+    message = await _probe_message(services, outcome, header=False)  # the verdict's header leads instead
     if outcome.report is None:
         return message
-    body = [b for b in message["blocks"] if b.get("type") != "header"]  # the verdict's header replaces the probe's
-    blocks = [login_header(outcome.report), login_verdict(outcome.report, username=username), *body]
+    blocks = [login_header(outcome.report), login_verdict(outcome.report, username=username), *message["blocks"]]
     return {"text": login_fallback(outcome.report, target=outcome.target), "blocks": fit(blocks)}

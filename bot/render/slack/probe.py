@@ -54,10 +54,11 @@ def probe_intro(report: ProbeReport) -> Block | None:
     return context(" · ".join(parts)) if parts else None
 
 
-def probe_blocks(report: ProbeReport, *, kb: KnowledgeBase, fix: str | None = None) -> list[Block]:
+def probe_blocks(report: ProbeReport, *, kb: KnowledgeBase, fix: str | None = None, title: bool = True) -> list[Block]:
     """A probe with no paste: addresses, the per-port table, findings mapped to cause titles, and `fix`
-    (mrkdwn from bot.render.fix.fix_text) for the top finding's cause."""
-    body: list[Block] = [header(f"Live probe: {report.host or '?'}")]
+    (mrkdwn from bot.render.fix.fix_text) for the top finding's cause. `title=False` leaves out the
+    "Live probe: host" header (the login test leads with its own)."""
+    body: list[Block] = [header(f"Live probe: {report.host or '?'}")] if title else []
     intro = probe_intro(report)
     if intro:
         body.append(intro)
