@@ -11,9 +11,10 @@ of time and scanned the same texts in ~0.13 ms and ~3 ms. Its compile takes seco
 compiled database is cached on disk by the hash of the patterns (the first load after a change pays it once).
 Hyperscan runs in byte mode: its UTF-8 mode lost matches when certain patterns shared a database (seen with
 Hyperscan 5.4 / python-hyperscan 0.9.1; tests/core/test_pattern_scan.py checks the two engines agree on every
-knowledge example and test paste). In byte mode a bounded repeat over non-ASCII text counts bytes, not
-characters; patterns whose meaning needs characters (non-ASCII inside a class, case-insensitive non-ASCII
-letters) and those Hyperscan cannot take (an anchor inside the pattern) stay in a small RE2 set.
+knowledge example and test paste). In byte mode `.` would take one byte of a multi-byte character, not the
+whole character, so `.`, `[^…]`, `\\W`, `\\S` and `\\D` are rewritten to take a whole UTF-8 character (_byte_mode);
+patterns where that would not be exact (non-ASCII inside a class, `(?s)`, case-insensitive non-ASCII letters) and
+those Hyperscan cannot take (an anchor inside the pattern) stay in a small RE2 set.
 """
 
 from __future__ import annotations
@@ -109,6 +110,52 @@ def line_at(data: bytes, start: int, end: int) -> str:
 HS_CACHE_DIR = Path(tempfile.gettempdir()) / "smtp-help-kb-cache"
 
 
+_UTF8_CHAR = r"[\xc0-\xff][\x80-\xbf]{1,3}"
+_BYTE_CLASSES = {"W": "0-9A-Za-z_", "S": "\\t\\n\\f\\r ", "D": "0-9"}
+
+
+def _byte_mode(pattern: str) -> str | None:
+    """The pattern rewritten so that, run on UTF-8 bytes, it matches what RE2 matches on characters: `.`, `[^…]`,
+    `\\W`, `\\S` and `\\D` each take a whole multi-byte character (a byte-mode `.` would take one byte of `’`).
+    None where the rewrite would not be exact: non-ASCII in the pattern's classes, `(?s)`, Unicode classes."""
+    if "(?s" in pattern or "\\p" in pattern or "\\P" in pattern or "\\Q" in pattern or "\\C" in pattern:
+        return None
+    out: list[str] = []
+    i, n = 0, len(pattern)
+    while i < n:
+        ch = pattern[i]
+        if ch == "\\":
+            nxt = pattern[i + 1] if i + 1 < n else ""
+            if nxt in _BYTE_CLASSES:
+                out.append(f"(?:[^{_BYTE_CLASSES[nxt]}\\x80-\\xff]|{_UTF8_CHAR})")
+            else:
+                out.append(pattern[i:i + 2])
+            i += 2
+        elif ch == "[":
+            j = i + 1
+            negated = j < n and pattern[j] == "^"
+            j += 1 if negated else 0
+            start = j
+            if j < n and pattern[j] == "]":
+                j += 1
+            while j < n and pattern[j] != "]":
+                j += 2 if pattern[j] == "\\" else 1
+            if j >= n:
+                return None
+            body = pattern[start:j]
+            if not body.isascii() or any(f"\\{c}" in body for c in "WSDwsd"):
+                return None
+            out.append(f"(?:[^{body}\\x80-\\xff]|{_UTF8_CHAR})" if negated else pattern[i:j + 1])
+            i = j + 1
+        elif ch == ".":
+            out.append(f"(?:[^\\n\\x80-\\xff]|{_UTF8_CHAR})")
+            i += 1
+        else:
+            out.append(ch)
+            i += 1
+    return "".join(out)
+
+
 def _hs_parts(source: str) -> tuple[bytes, int] | None:
     """A bank source as a Hyperscan expression and flags, or None where Hyperscan would not answer as RE2 does."""
     flags = hyperscan.HS_FLAG_SINGLEMATCH | hyperscan.HS_FLAG_ALLOWEMPTY
@@ -116,9 +163,10 @@ def _hs_parts(source: str) -> tuple[bytes, int] | None:
     if pattern.startswith("(?i)"):
         pattern = pattern[4:]
         flags |= hyperscan.HS_FLAG_CASELESS
-    if not pattern.isascii() and (flags & hyperscan.HS_FLAG_CASELESS or "[" in pattern):
-        return None   # RE2 folds É/é and reads [„”] as characters; Hyperscan in byte mode does neither
-    return pattern.encode("utf-8"), flags
+    if not pattern.isascii() and flags & hyperscan.HS_FLAG_CASELESS:
+        return None   # RE2 folds É/é; Hyperscan in byte mode does not
+    rewritten = _byte_mode(pattern)
+    return None if rewritten is None else (rewritten.encode("utf-8"), flags)
 
 
 def _hs_compile(entries: list[tuple[int, bytes, int]]) -> Any:
