@@ -29,6 +29,7 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from aiohttp.http_exceptions import HttpProcessingError
+from aiohttp.web_protocol import RequestPayloadError
 
 __all__ = ["REPLAY_WINDOW_S", "Rejected", "RequestGuard", "Verified", "quiet_parser_errors", "redact_log_records"]
 
@@ -134,7 +135,13 @@ class _ParserErrorsOnOneLine(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         exc = record.exc_info[1] if isinstance(record.exc_info, tuple) else None
-        if isinstance(exc, HttpProcessingError):
+        if isinstance(exc, RequestPayloadError):
+            # a body aiohttp cannot decode (Content-Encoding: gzip over garbage): the handler has already answered
+            # 400 with its own line; this one is only the connection's leftover, at DEBUG
+            record.msg, record.args = "unreadable request body drained (%s)", (type(exc).__name__,)
+            record.exc_info = record.exc_text = None
+            record.levelno, record.levelname = logging.DEBUG, "DEBUG"
+        elif isinstance(exc, HttpProcessingError):
             record.msg = "rejected a malformed HTTP request (%s, %s)"
             record.args = (type(exc).__name__, getattr(exc, "code", 400))
             record.exc_info = None

@@ -18,6 +18,7 @@ from typing import Any
 
 import aiohttp
 from aiohttp import web
+from aiohttp.web_protocol import RequestPayloadError
 from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
@@ -82,6 +83,8 @@ def create_web_app(
             raw = await request.read()
         except web.HTTPRequestEntityTooLarge:
             return reject(request, Rejected(413, f"body larger than {MAX_BODY_BYTES} bytes"))
+        except RequestPayloadError as exc:  # e.g. Content-Encoding: gzip over bytes that are not gzip
+            return reject(request, Rejected(400, f"body could not be read ({type(exc.__cause__ or exc).__name__})"))
         if raw.startswith(b"ssl_check=") and b"&payload=" not in raw and b"&command=" not in raw:
             return web.Response(status=200, text="")  # Slack's certificate check: nothing to run, nothing to log
         verdict = guard.check(request.headers, raw, request.content_type)

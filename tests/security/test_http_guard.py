@@ -186,3 +186,15 @@ async def test_library_log_records_are_redacted(harness: Harness, caplog: pytest
     messages = [r.getMessage() for r in caplog.records]
     assert len(messages) == 2
     assert all("[REDACTED:password]" in m and SECRET not in m for m in messages)
+
+
+@pytest.mark.parametrize("encoding", ["gzip", "deflate", "br", "x-unknown", "gzip, gzip"])
+async def test_a_body_that_its_content_encoding_cannot_decode_gets_400(
+    harness: Harness, caplog: pytest.LogCaptureFixture, encoding: str
+) -> None:
+    with caplog.at_level(logging.INFO):
+        status, _ = await _raw(harness, b"\x1f\x8b not compressed " + SECRET.encode(), content_type=FORM,
+                               headers={"Content-Encoding": encoding})
+    assert 400 <= status < 500
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR or r.exc_info]
+    assert all(SECRET not in r.getMessage() for r in caplog.records)
