@@ -19,7 +19,7 @@ from bot.kb.model import KnowledgeBase
 from bot.model import Finding
 from bot.probe.report import PortResult, ProbeReport
 from bot.settings import DEFAULT_KNOWLEDGE_DIR
-from bot.smtp import AUTH_PORTS, LEGACY_TLS_VERSIONS, STARTTLS_PORTS, is_permanent, is_transient
+from bot.smtp import AUTH_PORTS, LEGACY_TLS_VERSIONS, STARTTLS_PORTS, ReplyCode, is_permanent, is_transient
 
 __all__ = ["TABLE", "findings_for", "observations"]
 
@@ -76,25 +76,13 @@ def _port_findings(p: PortResult, table: dict[str, tuple[str, bool]], kb: Knowle
                 ),
             )
         )
-    if p.greeting_code is not None and p.wrong_mode is None and p.greeting_code != 220:
-        if is_transient(p.greeting_code):
-            out.append(
-                observe("greeting_transient",
-                    detail=(
-                        f"port {p.port} greets with {p.greeting_code} (temporary refusal): "
-                        f"{p.greeting_text or ''}".strip()
-                    ),
-                )
-            )
-        elif is_permanent(p.greeting_code):
-            out.append(
-                observe("greeting_permanent",
-                    detail=(
-                        f"port {p.port} refuses the session with {p.greeting_code}: "
-                        f"{p.greeting_text or ''}".strip()
-                    ),
-                )
-            )
+    code = p.greeting_code
+    if code is not None and p.wrong_mode is None and code != ReplyCode.ready:
+        said = f"{code}: {p.greeting_text or ''}".strip()
+        if is_transient(code):
+            out.append(observe("greeting_transient", detail=f"port {p.port} greets with {said} (temporary refusal)"))
+        elif is_permanent(code):
+            out.append(observe("greeting_permanent", detail=f"port {p.port} refuses the session with {said}"))
     cert = p.cert
     if cert is not None and not cert.trusted:
         if cert.expired:
