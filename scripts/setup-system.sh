@@ -7,7 +7,7 @@ PACKAGES=(postfix dovecot-core postgresql redis-server swaks apache2-utils opens
   # to install on a fresh Debian 12, golang-go ~1.3 min of it). nodemailer and Django go under .cache/livefire.
   curl msmtp libnet-ssleay-perl php-cli libphp-phpmailer ruby golang-go libjakarta-mail-java util-linux
   s-nail libio-socket-ssl-perl libauthen-sasl-perl php-symfony-mailer
-  libcommons-email-java)
+  libcommons-email-java mutt)
 # Node and a JDK often come with the machine image (NodeSource's nodejs bundles npm and conflicts with Debian's):
 # take Debian's only where the command is missing.
 command -v npm >/dev/null || PACKAGES+=(nodejs npm)

@@ -12,13 +12,15 @@ Needs root (private resolv.conf per client) and the Debian packages of scripts/s
 from __future__ import annotations
 
 import argparse
+import contextlib
+import fcntl
 import json
 import logging
 import os
 import sys
 import tempfile
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,6 +37,7 @@ __all__ = ["CORPUS", "KNOWN_MISSES", "Verdict", "judge", "load_corpus", "load_kn
 HERE = Path(__file__).resolve().parent
 CORPUS = HERE / "captures.jsonl"
 KNOWN_MISSES = HERE / "known_misses.yaml"
+LOCK_FILE = Path(tempfile.gettempdir()) / "smtp-help-livefire.lock"
 logging.getLogger("mail.log").setLevel(logging.CRITICAL)  # aiosmtpd logs each odd client line
 JOBS = int(os.environ.get("LIVEFIRE_JOBS", "6"))
 
@@ -90,12 +93,28 @@ def judge(captures: Iterable[Capture], kb: Any, known: dict[tuple[str, str], str
     return verdicts
 
 
+@contextlib.contextmanager
+def exclusive(log: Any = print) -> Iterator[None]:
+    """One live-fire run at a time on this machine: the Postfix lab needs 127.0.0.1:25/587/465/466, and two runs
+    would answer each other's clients (a second run waits for the first)."""
+    with open(LOCK_FILE, "a") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            log(f"waiting for another live-fire run to finish ({LOCK_FILE})")
+            fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
 def run_all(clients: Iterable[str] = CLIENTS, scenarios: Iterable[str] | None = None,
             log: Any = print) -> list[Capture]:
     """Start the lab, run each client × scenario (JOBS at a time), stop the lab."""
     names = set(scenarios) if scenarios else {s.name for s in SCENARIOS}
     setup(log)
-    with tempfile.TemporaryDirectory(prefix="livefire-") as tmp:
+    with exclusive(log), tempfile.TemporaryDirectory(prefix="livefire-") as tmp:
         workdir = Path(tmp)
         lab = Lab.start(workdir)
         try:

@@ -3,7 +3,7 @@ against a scenario's server and capture what it prints (run()).
 
 Debian packages (scripts/setup-system.sh): php-cli + libphp-phpmailer + php-symfony-mailer, ruby (net-smtp),
 golang-go, the JDK + libjakarta-mail-java + libcommons-email-java, curl, swaks (+ libnet-ssleay-perl), msmtp,
-s-nail, Perl's Net::SMTP (+ IO::Socket::SSL, Authen::SASL), nodejs/npm. Installed here, under .cache/livefire/
+s-nail, mutt, Perl's Net::SMTP (+ IO::Socket::SSL, Authen::SASL), nodejs/npm. Installed here, under .cache/livefire/
 (git-ignored): nodemailer (npm), Django (pip --target), the Go and Java programs compiled once.
 Every client runs in a private mount namespace whose /etc/resolv.conf names the lab's stub resolver on loopback,
 so not even a DNS query leaves the machine.
@@ -166,13 +166,34 @@ def _perl(ep: Endpoint, ctx: RunContext) -> tuple[list[str], dict[str, str]]:
     return ["perl", str(SCRIPTS / "net_smtp_send.pl"), *_args(ep)], {"SSL_CERT_FILE": ctx.lab.ca_file}
 
 
+def _cert_host(ep: Endpoint) -> str:
+    """The certificate's host name for clients that match names but not IP SANs (s-nail, mutt); the private
+    /etc/hosts of each run maps it to the scenario's address (see run_client)."""
+    if not ep.host[0].isdigit():
+        return ep.host
+    return "mail.lab.test" if ep.scenario.server.kind == "postfix" else SERVER_NAME
+
+
+def _mutt(ep: Endpoint, ctx: RunContext) -> tuple[list[str], dict[str, str]]:
+    """mutt in batch mode (-s subject recipient < body), settings on the command line as a muttrc would hold them."""
+    sc = ep.scenario
+    scheme = "smtps" if sc.mode == "tls" else "smtp"
+    userinfo = USER.replace("@", "%40") + "@" if sc.password else ""
+    settings = [f'smtp_url="{scheme}://{userinfo}{_cert_host(ep)}:{ep.port}/"', f'from="{FROM}"',
+                f'ssl_ca_certificates_file="{ctx.lab.ca_file}"', "connect_timeout=5",
+                f"ssl_starttls={'yes' if sc.mode == 'starttls' else 'no'}",
+                f"ssl_force_tls={'no' if sc.mode == 'none' else 'yes'}"]
+    if sc.password:
+        settings.append(f'smtp_pass="{sc.password}"')
+    return (["mutt", "-n", "-F", "/dev/null", "-e", "set " + " ".join(settings), "-s", "Test message", TO],
+            {"TERM": "dumb"})
+
+
 def _s_nail(ep: Endpoint, ctx: RunContext) -> tuple[list[str], dict[str, str]]:
     """s-nail (mailx) -v, as in a cron job's mail setup: the SMTP conversation and its complaint."""
     sc = ep.scenario
     scheme = "smtps" if sc.mode == "tls" else "smtp"
-    # s-nail matches certificate names but not IP SANs, so it is given the certificate's host name, which the
-    # private /etc/hosts of its run maps to the scenario's address (see run_client)
-    host = ep.host if not ep.host[0].isdigit() else "mail.lab.test" if sc.server.kind == "postfix" else SERVER_NAME
+    host = _cert_host(ep)
     argv = ["s-nail", "-v", "-n", "-#", "-S", f"mta={scheme}://{host}:{ep.port}", "-S", f"from={FROM}",
             "-S", f"DEAD={ctx.workdir / f'dead-{sc.name}.letter'}",
             "-S", f"tls-ca-file={ctx.lab.ca_file}", "-S", "socket-connect-timeout=5", "-s", "Test message"]
@@ -201,12 +222,13 @@ CLIENTS: dict[str, Argv] = {
     "commons_email": _commons_email,
     "perl_net_smtp": _perl,
     "s_nail": _s_nail,
+    "mutt": _mutt,
 }
 TOOLS = {"nodemailer": "node", "phpmailer": "php", "symfony_mailer": "php", "curl": "curl", "swaks": "swaks",
          "msmtp": "msmtp",
          "ruby_net_smtp": "ruby", "go_net_smtp": "go", "jakarta_mail": "java", "commons_email": "java",
          "perl_net_smtp": "perl",
-         "s_nail": "s-nail"}
+         "s_nail": "s-nail", "mutt": "mutt"}
 
 
 def missing_tools() -> list[str]:

@@ -109,6 +109,14 @@ class Lab:
     def start(cls, workdir: Path) -> Lab:
         lab = cls(workdir=workdir)
         if any(s.server.kind == "postfix" for s in SCENARIOS):
+            for port in (25, 465, 466, 587):
+                with socket.socket() as probe:
+                    probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as Postfix does: TIME_WAIT is fine
+                    try:
+                        probe.bind(("127.0.0.1", port))
+                    except OSError as exc:
+                        raise RuntimeError(f"127.0.0.1:{port} is taken ({exc}); the Postfix lab of the live-fire "
+                                           "suite needs it: stop the machine's own MTA") from exc
             # base 0: Postfix's services on 127.0.0.1:25/587/465/466, the ports a user would really use
             lab._postfix, info = start_postfix_lab(0)
             lab._postfix_ca = Path(info["ca"]).read_text()
