@@ -309,7 +309,7 @@ def _own_corpus() -> list[str]:
         elif isinstance(node, list):
             for value in node:
                 walk(value)
-        elif isinstance(node, str) and 30 <= len(node) <= 6000 and "\n" in node or (
+        elif (isinstance(node, str) and 30 <= len(node) <= 6000 and "\n" in node) or (
                 isinstance(node, str) and 60 <= len(node) <= 6000):
             texts.append(node)
 

@@ -12,24 +12,25 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from bot.extract import Extraction
-from bot.kb.model import Conditions, KnowledgeBase, Signal
+from bot.kb.model import HINT_CAP, Conditions, KnowledgeBase, Signal
 from bot.kb.patterns import line_at
 from bot.model import CauseMatch, Evidence, Facts, Finding, LintIssue
 
-__all__ = ["Classification", "classify", "score_signals"]
+__all__ = ["Classification", "classify", "fires", "score_signals"]
 
 MAX_CAUSES = 5
 MAX_EVIDENCE = 5
-FINDING_WEIGHT = 4.0        # a live observation outweighs most single text hints
+FINDING_WEIGHT = 9.0        # a decisive live observation is the server's own reply: a message and its code
 HINT_WEIGHT = 1.5           # a non-decisive observation: supports a cause the paste already points to
 STRENGTH_SCALE = 4.0        # score at which strength reaches 1 - 1/e
 OTHER_SMTP = "other_smtp"
-CAUSE_SHARE = 0.5           # how much of the best cause's score counts toward is_smtp
-CAUSE_CAP = 8.0
+CAUSE_SHARE = 1.0           # how much of the best cause's score counts toward is_smtp
+CAUSE_CAP = 6.0
 MIN_CONTEXT = 1.0           # is_smtp needs at least this much SMTP context of its own
+ALONE_MARGIN = 3.0          # SMTP context this far above the threshold makes a paste SMTP with no cause matched
 # A confusable runner-up at a quarter of the top score is still worth naming the deciding fact for: Gmail's
 # 535 5.7.8 reads as a wrong password, yet the usual fix is an app password.
-AMBIGUITY_RATIO = 0.25
+AMBIGUITY_RATIO = 0.2
 
 
 @dataclass(frozen=True)
@@ -49,9 +50,15 @@ def _holds(cond: Conditions, facts: Facts, matched: frozenset[int]) -> bool:
         return False
     if cond.client and facts.client not in cond.client:
         return False
+    if cond.not_client and facts.client in cond.not_client:
+        return False
     if cond.port and facts.port not in cond.port:
         return False
+    if cond.not_port and facts.port in cond.not_port:
+        return False
     if cond.tls_mode and facts.tls_mode not in cond.tls_mode:
+        return False
+    if cond.not_tls_mode and facts.tls_mode in cond.not_tls_mode:
         return False
     if cond.username_form and facts.username_form not in cond.username_form:
         return False
@@ -72,24 +79,24 @@ def _enhanced_hit(code: str, facts: Facts) -> str | None:
     return next((c for c in facts.enhanced_codes if c == code or (code.endswith(".") and c.startswith(code))), None)
 
 
-def _fires(signal: Signal, ext: Extraction) -> bool:
-    """Whether a signal fires: its trigger first (a set lookup), then its conditions."""
+def fires(signal: Signal, ext: Extraction) -> bool:
+    """Whether a signal fires: any one of its phrases or patterns (a set lookup), and its reply code, and its
+    enhanced code, and its conditions."""
     facts = ext.facts
-    if signal.patterns:
-        if not any(i in ext.matched for i in signal.patterns):
-            return False
-    elif signal.reply_code is not None:
-        if signal.reply_code not in facts.reply_codes:
-            return False
-    elif signal.enhanced_code is not None and _enhanced_hit(signal.enhanced_code, facts) is None:
+    triggers = signal.triggers
+    if triggers and not any(i in ext.matched for i in triggers):
+        return False
+    if signal.reply_code is not None and signal.reply_code not in facts.reply_codes:
+        return False
+    if signal.enhanced_code is not None and _enhanced_hit(signal.enhanced_code, facts) is None:
         return False
     return _holds(signal.when, facts, ext.matched)
 
 
 def _line(signal: Signal, ext: Extraction, kb: KnowledgeBase) -> str:
     """The evidence a fired signal shows: the line of the paste it matched, or its reason."""
-    if signal.patterns:
-        index = next(i for i in signal.patterns if i in ext.matched)
+    if signal.triggers:
+        index = next(i for i in signal.triggers if i in ext.matched)
         m = kb.bank.first(index, ext.data)
         if m is not None:
             return line_at(ext.data, m.start(), m.end())
@@ -115,9 +122,26 @@ def _evidence(fired: list[Signal], ext: Extraction, kb: KnowledgeBase, limit: in
 
 
 def score_signals(signals: Iterable[Signal], ext: Extraction) -> tuple[float, list[Signal]]:
-    """Sum of the weights of the signals that fire, and those signals."""
-    fired = [signal for signal in signals if _fires(signal, ext)]
-    return sum(signal.weight for signal in fired), fired
+    """A cause's score from the signals that fire, and those signals.
+
+    Each kind of evidence counts once, at its strongest: the best message, the best code, the best condition, the
+    hints (together at most HINT_CAP) and the strongest `against`. Many files quote the same reply (Gmail's page, the
+    RFC, the library printing it): one line of a paste is one piece of evidence, however many files know it. Older
+    weighted signals (no kind) add up as before.
+    """
+    fired = [signal for signal in signals if fires(signal, ext)]
+    best: dict[str, float] = {}
+    hints = legacy = 0.0
+    for signal in fired:
+        if signal.kind is None:
+            legacy += signal.weight
+        elif signal.kind == "hint":
+            hints += signal.weight
+        elif signal.kind == "against":
+            best["against"] = min(best.get("against", 0.0), signal.weight)
+        else:
+            best[signal.kind] = max(best.get(signal.kind, 0.0), signal.weight)
+    return legacy + sum(best.values()) + min(hints, HINT_CAP), fired
 
 
 def _confidence(score: float, total: float) -> float:
@@ -132,8 +156,8 @@ def classify(ext: Extraction, kb: KnowledgeBase, *, lint: Iterable[LintIssue] = 
     scores: dict[str, float] = {}
     fired: dict[str, list[Signal]] = {}
     extra: dict[str, list[Evidence]] = {}  # evidence from lint and the live probe, shown first
-    for cause in kb.causes.values():
-        scores[cause.id], fired[cause.id] = score_signals(cause.signals, ext)
+    for cid, signals in kb.signals_by_cause.items():
+        scores[cid], fired[cid] = score_signals(signals, ext)
     weights = {rule.id: rule.weight for rule in kb.lint_rules}
     for issue in lint:
         scores[issue.cause] = scores.get(issue.cause, 0.0) + weights.get(issue.id, 1.0)
@@ -144,6 +168,11 @@ def classify(ext: Extraction, kb: KnowledgeBase, *, lint: Iterable[LintIssue] = 
         extra.setdefault(finding.cause, []).insert(0, Evidence("probe", finding.detail))
 
     smtp_score, _ = score_signals(kb.smtp_signals, ext)
+    # Text from neighbouring worlds (HTTP APIs, IMAP logins, package managers) counts against is_smtp by its kind...
+    smtp_score -= sum(abs(s.weight) for s in kb.not_smtp_signals if fires(s, ext))
+    # ...and library or server wording nothing else prints makes a paste SMTP even with no other context.
+    if any(s.strong for signals in fired.values() for s in signals):
+        smtp_score += kb.smtp_threshold + ALONE_MARGIN
     facts = ext.facts
     if facts.client:
         smtp_score += 1.0
@@ -155,12 +184,16 @@ def classify(ext: Extraction, kb: KnowledgeBase, *, lint: Iterable[LintIssue] = 
     evidence_score = smtp_score + CAUSE_SHARE * min(best, CAUSE_CAP)
     # ...but a cause alone never makes a paste SMTP: a certificate error from pip or curl has no SMTP context.
     is_smtp = bool(findings) or (smtp_score >= MIN_CONTEXT and evidence_score >= kb.smtp_threshold and best > 0) or \
-        smtp_score >= kb.smtp_threshold + 3
+        smtp_score >= kb.smtp_threshold + ALONE_MARGIN
     if is_smtp and not positive:
         positive = {OTHER_SMTP: 0.5}
         extra[OTHER_SMTP] = [Evidence("paste", "an SMTP problem, but no specific cause matched")]
     order = list(kb.causes)
-    ranked = sorted(positive.items(), key=lambda kv: (-kv[1], order.index(kv[0]) if kv[0] in order else 99))
+    # Equal scores: the cause more sources agree on comes first (four files reading a certificate error as a
+    # certificate problem outweigh one generic "could not connect"), then the knowledge base's order.
+    support = {cid: sum(1 for s in fired.get(cid, ()) if s.weight > 0) for cid in positive}
+    ranked = sorted(positive.items(),
+                    key=lambda kv: (-kv[1], -support[kv[0]], order.index(kv[0]) if kv[0] in order else 99))
     total = sum(positive.values())
     causes = []
     for cid, score in ranked[:MAX_CAUSES]:

@@ -65,6 +65,6 @@ def test_a_catastrophic_backtracking_pattern_is_rejected_or_runs_in_linear_time(
     """RE2 accepts (a+)+$ but runs it in linear time; a back-reference it cannot run is refused at load."""
     path = kb_copy / "causes" / "other_smtp.yaml"
     text = path.read_text()
-    path.write_text(text.replace("{pattern: 'greylist|", "{pattern: '(a|aa)\\1|", 1))
+    path.write_text(text.replace("      patterns:\n        - '", "      patterns:\n        - '(a|aa)\\1|", 1))
     with pytest.raises(KnowledgeBaseError, match="RE2"):
         load_knowledge_base(kb_copy, cache_dir=None)

@@ -8,8 +8,8 @@ import time
 
 from jinja2 import TemplateError
 
+from bot.commands.kbcheck import check_knowledge_base
 from bot.kb import load_knowledge_base
-from bot.kb.check import check_knowledge_base
 from bot.settings import Settings
 
 __all__ = ["add_arguments", "run"]
@@ -32,7 +32,10 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         problems = [f"template error: {exc}"]
     for problem in problems:
         print(problem, file=sys.stderr)
+    signals = [s for m in kb.messages.values() for s in m.signals] + [s for c in kb.causes.values() for s in c.signals]
     counts = (f"{len(kb.causes)} causes, {len(kb.providers)} providers, {len(kb.clients)} clients, "
+              f"{len(kb.messages)} messages files, {len(signals)} signals "
+              f"({sum(1 for s in signals if s.cite and s.examples)} with source and examples), "
               f"{len(kb.lint_rules)} lint rules, {len(kb.bank.sources)} patterns; loaded in {load_ms:.0f} ms")
     if problems:
         print(f"knowledge base: {len(problems)} problem(s) ({counts})", file=sys.stderr)

@@ -18,14 +18,27 @@ import re2
 import yaml
 
 from bot.errors import KnowledgeBaseError
-from bot.kb.model import Cause, Client, Conditions, FactReader, KnowledgeBase, LintRule, Provider, Signal
+from bot.kb.model import (
+    GENERIC_FACTOR,
+    KIND_WEIGHTS,
+    Cause,
+    Client,
+    Conditions,
+    FactReader,
+    KnowledgeBase,
+    LintRule,
+    MessageFile,
+    Provider,
+    Signal,
+)
 from bot.kb.patterns import PatternBank
 from bot.settings import DEFAULT_KNOWLEDGE_DIR
+from bot.text import strip_controls
 
 __all__ = ["load_knowledge_base"]
 
 _Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-_SCHEMAS = ("cause", "provider", "client", "signals", "lint")
+_SCHEMAS = ("messages", "cause", "provider", "client", "signals", "lint")
 
 
 def _field(path: Iterable[Any]) -> str:
@@ -87,11 +100,44 @@ class _Validators:
             if not error.context:
                 break
         message = error.message
+        path = list(error.absolute_path)
+        if error.validator == "required" and isinstance(error.validator_value, list):
+            missing = next((k for k in error.validator_value if isinstance(error.instance, dict) and k not in
+                            error.instance), None)
+            if missing:
+                path.append(missing)
+                message = "is missing" + _REQUIRED_WHY.get(missing, "")
         if error.validator == "enum":
             message = f"{error.instance!r} is not allowed; use one of: {', '.join(map(str, error.validator_value))}"
         elif error.validator == "additionalProperties":
             message = message.replace("Additional properties are not allowed", "unknown field")
-        raise KnowledgeBaseError(shown, _field(error.absolute_path) or "(top level)", message)
+        raise KnowledgeBaseError(shown, _signal_field(data, path) or "(top level)", message)
+
+
+_REQUIRED_WHY = {
+    "source": " (every signal names where its text was read: library file and function, provider page, or RFC)",
+    "examples": " (every signal needs at least one realistic example that fires it)",
+    "kind": " (message, code, condition, hint or against)",
+}
+
+
+def _signal_field(data: Any, path: list[Any]) -> str:
+    """A field path, with the signal's id after its index when the path is inside a signal:
+    `signals[3](greeting_never_received).source`."""
+    out = _field(path)
+    for depth in (1, 2):   # signals[i] in a messages file, detect.signals[i] in a cause file
+        if len(path) > depth and path[depth - 1] == "signals" and isinstance(path[depth], int):
+            node = data
+            try:
+                for part in path[:depth + 1]:
+                    node = node[part]
+            except (KeyError, IndexError, TypeError):
+                return out
+            sid = node.get("id") if isinstance(node, dict) else None
+            if sid:
+                head = _field(path[:depth + 1])
+                return f"{head}({sid})" + out[len(head):]
+    return out
 
 
 class _Builder:
@@ -116,25 +162,87 @@ class _Builder:
                                         field=f"{field}.lacks_pattern") if "lacks_pattern" in raw else None),
         )
 
-    def signals(self, raw: list[Mapping[str, Any]], shown: str, field: str) -> tuple[Signal, ...]:
+    def signals(self, raw: list[Mapping[str, Any]], shown: str, field: str, *, owner: str,
+                cause: str | None = None) -> tuple[Signal, ...]:
+        """Signals of one file. `owner` prefixes their ids; `cause` is the cause file's own id (None: messages)."""
         out = []
+        seen: set[str] = set()
         for i, item in enumerate(raw):
             where = f"{field}[{i}]"
+            if "kind" in item:
+                signal = self.kinded(item, shown, where, owner=owner, cause=cause)
+                if signal.id in seen:
+                    raise KnowledgeBaseError(shown, f"{where}({item['id']}).id", "is used twice in this file")
+                seen.add(signal.id)
+                out.append(signal)
+                continue
             code = item.get("enhanced_code")
             raw_patterns = item.get("pattern", [])
             if isinstance(raw_patterns, str):
                 raw_patterns = [raw_patterns]
             out.append(Signal(
                 weight=float(item["weight"]),
+                cause=cause,
                 patterns=tuple(self.pattern(p, ignore_case=True, shown=shown, field=f"{where}.pattern")
                                for p in raw_patterns),
                 reply_code=item.get("reply_code"),
                 enhanced_code=code[:-1] if code and code.endswith("*") else code,
                 when=self.conditions(item.get("when"), shown, f"{where}.when"),
                 why=item.get("why"),
-                source=f"{shown}#{where}",
+                location=f"{shown}#{where}",
+                pattern_texts=tuple(raw_patterns),
             ))
         return tuple(out)
+
+    def kinded(self, item: Mapping[str, Any], shown: str, where: str, *, owner: str,
+               cause: str | None) -> Signal:
+        """A signal in the messages format: its weight comes from its kind."""
+        sid, kind = item["id"], item["kind"]
+        at = f"{where}({sid})"
+        own_cause = item.get("cause", cause)
+        if cause is not None and own_cause != cause:
+            raise KnowledgeBaseError(shown, f"{at}.cause", f"is {own_cause!r} in the file of cause {cause!r}; "
+                                     "a signal for another cause belongs in that cause's file or in messages/")
+        phrases, patterns = item.get("phrases", []), item.get("patterns", [])
+        problem = None
+        if kind == "message" and not (phrases or patterns):
+            problem = ("phrases", "kind message is wording: it needs phrases or patterns")
+        elif kind == "hint" and not (phrases or patterns or "has_pattern" in (item.get("when") or {})):
+            problem = ("phrases", "kind hint is a user's words: it needs phrases, patterns or when.has_pattern")
+        elif kind == "against" and own_cause == "not_smtp":
+            problem = ("kind", "a not_smtp signal already counts against is_smtp; use kind message")
+        if problem:
+            raise KnowledgeBaseError(shown, f"{at}.{problem[0]}", problem[1])
+        weight = KIND_WEIGHTS[kind] * (GENERIC_FACTOR if item.get("generic") else 1.0)
+        code = item.get("enhanced_code")
+        return Signal(
+            weight=weight, kind=kind, id=f"{owner}.{sid}", cause=own_cause, generic=bool(item.get("generic")),
+            # A phrase is cleaned as a paste is (zero-width and bidi characters dropped), or it could never match.
+            phrases=tuple(self.pattern(_phrase_pattern(p), ignore_case=True, shown=shown, field=f"{at}.phrases[{j}]")
+                          for j, p in enumerate(phrases)),
+            patterns=tuple(self.pattern(p, ignore_case=True, shown=shown, field=f"{at}.patterns[{j}]")
+                           for j, p in enumerate(patterns)),
+            reply_code=item.get("reply_code"),
+            enhanced_code=code[:-1] if code and code.endswith("*") else code,
+            when=self.conditions(item.get("when"), shown, f"{at}.when"),
+            why=item.get("why"), location=f"{shown}#{where}", cite=item.get("source"),
+            phrase_texts=tuple(phrases), pattern_texts=tuple(patterns), examples=tuple(item.get("examples", ())),
+        )
+
+
+_REGEX_SPECIAL = frozenset("\\.^$|?*+()[]{}")   # escaped in a phrase; anything else (non-ASCII too) stays as written
+
+
+def _phrase_pattern(phrase: str) -> str:
+    """A literal phrase as RE2: cleaned as a paste is (zero-width and bidi characters dropped, or it could never
+    match), escaped, and not matched inside a longer number ("5.2.2" is not in "5.2.252")."""
+    text = strip_controls(phrase)
+    pattern = "".join("\\" + ch if ch in _REGEX_SPECIAL else ch for ch in text)
+    if text[:1].isdigit():
+        pattern = r"\b" + pattern
+    if text[-1:].isdigit():
+        pattern += r"\b"
+    return pattern
 
 
 def _files(directory: Path) -> list[Path]:
@@ -145,9 +253,9 @@ def _examples(raw: Mapping[str, Any] | None) -> dict[str, tuple[str, ...]]:
     return {k: tuple(v) for k, v in (raw or {}).items()}
 
 
-_KINDS = (("providers", "provider"), ("clients", "client"), ("causes", "cause"))
+_KINDS = (("providers", "provider"), ("clients", "client"), ("causes", "cause"), ("messages", "messages"))
 _SINGLES = (("smtp.yaml", "signals", True), ("lint.yaml", "lint", False))
-CACHE_VERSION = "1"   # bump when what the cache holds changes shape
+CACHE_VERSION = "2"   # bump when what the cache holds changes shape
 DEFAULT_CACHE_DIR = Path(tempfile.gettempdir()) / "smtp-help-kb-cache"
 
 
@@ -267,21 +375,30 @@ def load_knowledge_base(directory: Path | str | None = None, *,
         detect = data["detect"]
         causes[data["id"]] = Cause(
             id=data["id"], title=data["title"], summary=data["summary"], status=data["status"],
-            signals=build.signals(detect["signals"], shown, "detect.signals"),
+            signals=build.signals(detect["signals"], shown, "detect.signals", owner=data["id"], cause=data["id"]),
             confusable={c["cause"]: c["decide"] for c in detect.get("confusable_with", [])},
             fix=data["fix"], references=tuple(data.get("references", [])),
             examples=_examples(data["examples"]), path=shown)
 
+    messages: dict[str, MessageFile] = {}
+    for shown, data in raw.get("messages", []):
+        messages[data["id"]] = MessageFile(
+            id=data["id"], title=data["title"], client=data.get("client"), provider=data.get("provider"),
+            repository=data.get("repository"), path=shown,
+            signals=build.signals(data["signals"], shown, "signals", owner=data["id"]))
+
     smtp = raw["signals"]
-    smtp_signals = build.signals(smtp["signals"], f"{shown_dir}/smtp.yaml", "signals")
+    smtp_signals = build.signals(smtp["signals"], f"{shown_dir}/smtp.yaml", "signals", owner="smtp")
     lint = raw["lint"] or {"rules": []}
     lint_rules = [LintRule(id=r["id"], cause=r["cause"], weight=float(r["weight"]), when=r["when"],
                            message=r["message"], examples=_examples(r["examples"])) for r in lint["rules"]]
 
     _cross_check(causes, providers, clients, lint_rules, shown_dir)
+    _cross_check_messages(messages, providers, clients)
     build.bank.freeze()
     return KnowledgeBase(causes=causes, providers=providers, clients=clients, lint_rules=tuple(lint_rules),
                          smtp_signals=smtp_signals, smtp_threshold=float(smtp["threshold"]),
+                         messages=messages,
                          smtp_examples=_examples(smtp["examples"]), bank=build.bank, directory=str(root))
 
 
@@ -294,14 +411,7 @@ def _cross_check(causes: Mapping[str, Cause], providers: Mapping[str, Provider],
                  lint_rules: list[LintRule], shown_dir: str) -> None:
     """Ids that one file names in another must exist: a typo in a condition would silently never fire."""
     for cause in causes.values():
-        for signal in cause.signals:
-            field = signal.source.split("#", 1)[1]
-            for pid in signal.when.provider | signal.when.not_provider:
-                if pid not in providers:
-                    raise KnowledgeBaseError(cause.path, f"{field}.when.provider", f"unknown provider id {pid!r}")
-            for cid in signal.when.client:
-                if cid not in clients:
-                    raise KnowledgeBaseError(cause.path, f"{field}.when.client", f"unknown client id {cid!r}")
+        _check_ids(cause.signals, cause.path, providers, clients)
         for other in cause.confusable:
             if other not in causes:
                 raise KnowledgeBaseError(cause.path, "detect.confusable_with", f"unknown cause id {other!r}")
@@ -319,3 +429,24 @@ def _cross_check(causes: Mapping[str, Cause], providers: Mapping[str, Provider],
             if cid not in clients:
                 raise KnowledgeBaseError(f"{shown_dir}/lint.yaml", f"rules[{i}].when.client",
                                          f"unknown client id {cid!r}")
+
+
+def _check_ids(signals: Iterable[Signal], path: str, providers: Mapping[str, Provider],
+               clients: Mapping[str, Client]) -> None:
+    for signal in signals:
+        field = signal.location.split("#", 1)[1] + (f"({signal.id.split('.', 1)[1]})" if signal.kind else "")
+        for key, ids, known in (("provider", signal.when.provider | signal.when.not_provider, providers),
+                                ("client", signal.when.client | signal.when.not_client, clients)):
+            for unknown in sorted(i for i in ids if i not in known):
+                raise KnowledgeBaseError(path, f"{field}.when.{key}", f"unknown {key} id {unknown!r}")
+
+
+def _cross_check_messages(messages: Mapping[str, MessageFile], providers: Mapping[str, Provider],
+                          clients: Mapping[str, Client]) -> None:
+    for message_file in messages.values():
+        if message_file.client and message_file.client not in clients:
+            raise KnowledgeBaseError(message_file.path, "client", f"unknown client id {message_file.client!r}")
+        if message_file.provider and message_file.provider not in providers:
+            raise KnowledgeBaseError(message_file.path, "provider",
+                                     f"unknown provider id {message_file.provider!r}")
+        _check_ids(message_file.signals, message_file.path, providers, clients)

@@ -8,7 +8,8 @@ from typing import Any
 
 from bot.kb.patterns import PatternBank
 
-__all__ = ["Cause", "Client", "Conditions", "FactReader", "KnowledgeBase", "LintRule", "Provider", "Signal"]
+__all__ = ["GENERIC_FACTOR", "HINT_CAP", "KINDS", "KIND_WEIGHTS", "Cause", "Client", "Conditions", "FactReader",
+           "KnowledgeBase", "LintRule", "MessageFile", "Provider", "Signal"]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -18,8 +19,11 @@ class Conditions:
     provider: frozenset[str] = frozenset()
     not_provider: frozenset[str] = frozenset()
     client: frozenset[str] = frozenset()
+    not_client: frozenset[str] = frozenset()
     port: frozenset[int] = frozenset()
+    not_port: frozenset[int] = frozenset()
     tls_mode: frozenset[str] = frozenset()
+    not_tls_mode: frozenset[str] = frozenset()
     username_form: frozenset[str] = frozenset()
     language: frozenset[str] = frozenset()
     secret: frozenset[str] = frozenset()
@@ -29,17 +33,48 @@ class Conditions:
     lacks_pattern: int | None = None
 
 
+# Weight by kind of evidence (issue 10 §2): few free parameters, none tuned per line.
+KIND_WEIGHTS = {"message": 6.0, "code": 3.0, "condition": 2.0, "hint": 1.0, "against": -4.0}
+GENERIC_FACTOR = 0.5   # `generic: true` (other software prints the same words) halves a signal's weight
+HINT_CAP = 2.0    # a cause's hints together never reach a reply code's or a generic message's weight
+KINDS = ("message", "code", "condition", "hint", "against")
+
+
 @dataclass(frozen=True, kw_only=True)
 class Signal:
-    """One weighted piece of evidence for a cause (or for is_smtp)."""
+    """One piece of evidence for a cause (or for is_smtp).
+
+    Triggers combine with AND: any one of `phrases`/`patterns` (when it has some), the reply code, the enhanced
+    code, and the `when` conditions. Signals in the messages format have an id, a kind (their weight comes from
+    it), a citation and examples; older weighted signals (smtp.yaml) have only a weight.
+    """
 
     weight: float
-    patterns: tuple[int, ...] = ()      # indices into the PatternBank; any one fires the signal
+    kind: str | None = None             # message | code | condition | hint | against; None: an older weighted signal
+    id: str = ""                        # "nodemailer.greeting_never_received", "tls_mismatch.wrong_version_number"
+    cause: str | None = None            # the cause it counts for; "not_smtp" counts against is_smtp
+    generic: bool = False               # other software prints the same words: weaker, never SMTP by itself
+    phrases: tuple[int, ...] = ()       # literal phrases, as indices into the PatternBank
+    patterns: tuple[int, ...] = ()      # indices into the PatternBank; any one phrase or pattern fires the signal
     reply_code: int | None = None
     enhanced_code: str | None = None    # "5.7.8" or a subclass prefix "5.7."
     when: Conditions = Conditions()
     why: str | None = None
-    source: str = ""                    # "causes/bad_credentials.yaml#signals[3]", for kb check and debugging
+    location: str = ""                  # "knowledge/causes/bad_credentials.yaml#detect.signals[3]", for kb check
+    cite: str | None = None             # `source:` in the file: where the text was read
+    phrase_texts: tuple[str, ...] = ()  # as written, for kb check
+    pattern_texts: tuple[str, ...] = ()
+    examples: tuple[str, ...] = ()
+
+    @property
+    def triggers(self) -> tuple[int, ...]:
+        """Pattern-bank indices of the phrases and patterns (any one fires the signal)."""
+        return self.phrases + self.patterns
+
+    @property
+    def strong(self) -> bool:
+        """Library or server wording nothing else prints: a paste with it is about SMTP sending."""
+        return self.kind == "message" and not self.generic and self.cause not in (None, "not_smtp")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -55,6 +90,19 @@ class Cause:
     fix: Mapping[str, Any]              # default / providers / client / clients templates (source text)
     references: tuple[Mapping[str, str], ...]
     examples: Mapping[str, tuple[str, ...]]
+    path: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class MessageFile:
+    """knowledge/messages/<id>.yaml: what one library, app, server or provider prints, each text mapped to a cause."""
+
+    id: str
+    title: str
+    client: str | None
+    provider: str | None
+    repository: str | None
+    signals: tuple[Signal, ...]
     path: str
 
 
@@ -123,3 +171,19 @@ class KnowledgeBase:
     directory: str
     # Derived once per knowledge base, filled lazily: compiled jinja2 templates, the host pattern, the owner index.
     cache: dict[Any, Any] = field(default_factory=dict, compare=False)
+    messages: Mapping[str, MessageFile] = field(default_factory=dict)
+    # Built at load time: every signal that counts for a cause (its own file's, then the messages files'), and the
+    # messages signals that count against is_smtp. Left empty, they are derived from `causes` and `messages`.
+    signals_by_cause: Mapping[str, tuple[Signal, ...]] = field(default_factory=dict)
+    not_smtp_signals: tuple[Signal, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.signals_by_cause or not self.causes:
+            return
+        extra: dict[str, list[Signal]] = {}
+        for message_file in self.messages.values():
+            for signal in message_file.signals:
+                extra.setdefault(signal.cause or "", []).append(signal)
+        object.__setattr__(self, "signals_by_cause", {cid: cause.signals + tuple(extra.get(cid, ()))
+                                                       for cid, cause in self.causes.items()})
+        object.__setattr__(self, "not_smtp_signals", tuple(extra.get("not_smtp", ())))

@@ -108,6 +108,8 @@ def line_at(data: bytes, start: int, end: int) -> str:
 
 
 HS_CACHE_DIR = Path(tempfile.gettempdir()) / "smtp-help-kb-cache"
+# An unescaped `.`, \W, \S, \D or a negated class: in byte mode these see a non-ASCII character as several bytes.
+_CHAR_SENSITIVE = re2.compile(r"(?:^|[^\\])(?:\\\\)*(?:\.|\\[WSD]|\[\^)")
 
 
 _UTF8_CHAR = r"[\xc0-\xff][\x80-\xbf]{1,3}"
@@ -229,6 +231,9 @@ class PatternBank:
     _set_ids: list[int] = field(default_factory=list)   # RE2 set position -> bank index
     _hs: Any = None
     _local: threading.local = field(default_factory=threading.local)   # one Hyperscan scratch per thread
+    # Hyperscan patterns whose `.`, \W, \S, \D or [^...] would count a non-ASCII character's bytes: on a paste that
+    # is not ASCII, each one Hyperscan misses is asked again of RE2 ("No s.ha pogut" against "No s’ha pogut").
+    _char_sensitive: tuple[int, ...] = ()
 
     def add(self, pattern: str, *, ignore_case: bool) -> int:
         """Register a pattern (deduplicated) and return its index; raises ValueError if RE2 refuses it."""
@@ -245,6 +250,9 @@ class PatternBank:
         rest = list(range(len(self.sources)))
         if hyperscan is not None and use_hyperscan and self.sources:
             self._hs, rest = _hs_build(self.sources, cache_dir)
+            others = set(rest)
+            self._char_sensitive = tuple(i for i, source in enumerate(self.sources)
+                                         if i not in others and _CHAR_SENSITIVE.search(source))
         self._set_ids = rest
         self._set = None
         if rest:
@@ -269,6 +277,9 @@ class PatternBank:
             if scratch is None:
                 scratch = self._local.scratch = hyperscan.Scratch(self._hs)
             self._hs.scan(data, match_event_handler=hit, scratch=scratch)
+            if not data.isascii():
+                compiled = self.compiled
+                found.update(i for i in self._char_sensitive if i not in found and compiled[i].search(data))
         return frozenset(found)
 
     def first(self, index: int, data: bytes) -> Any:

@@ -4,13 +4,18 @@ from __future__ import annotations
 
 from bot.kb.model import KnowledgeBase
 
-__all__ = ["cause_summary", "cause_title", "client_name", "provider_name"]
+__all__ = ["cause_summary", "cause_title", "cause_titles", "client_name", "provider_name"]
 
 
 def cause_title(kb: KnowledgeBase, cause_id: str) -> str:
     """The cause's title from its knowledge file; an id the knowledge base lacks reads as words."""
     cause = kb.causes.get(cause_id)
     return cause.title if cause is not None else cause_id.replace("_", " ").capitalize()
+
+
+def cause_titles(kb: KnowledgeBase) -> dict[str, str]:
+    """Cause id -> title for every known cause."""
+    return {cid: cause_title(kb, cid) for cid in kb.causes}
 
 
 def cause_summary(kb: KnowledgeBase, cause_id: str) -> str:

@@ -22,7 +22,6 @@ import logging
 import secrets
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
-from functools import partial
 from typing import Any
 
 from slack_sdk.errors import SlackApiError
@@ -36,7 +35,7 @@ from bot.probe.report import ProbeReport
 from bot.probe.runner import probe_now
 from bot.probe.targets import parse_target
 from bot.render.escape import escape_mrkdwn
-from bot.render.names import cause_title
+from bot.render.names import cause_titles
 from bot.render.slack.answer import diagnosis_message
 from bot.render.slack.kit import fit, message_blocks
 from bot.render.slack.login import login_fallback, login_header, login_modal, login_verdict
@@ -274,7 +273,7 @@ async def update_thread(services: Services, ctx: ThreadContext, d: Diagnosis, te
     before = await diagnose_soon(services, ctx.text)
     after = await diagnose_soon(services, combined)
     update: ThreadUpdate | None = thread_update(before=before, after=after, reply=d, reply_text=text,
-                                                last_causes=ctx.last_causes, title=partial(cause_title, services.kb))
+                                                last_causes=ctx.last_causes, titles=cause_titles(services.kb))
     if update is None:
         await remember(services, team_id=ctx.team_id, channel=ctx.channel, ref=ctx.thread_ts, d=after,
                        text=combined, last_causes=ctx.last_causes, reply_ts=ctx.reply_ts)

@@ -21,7 +21,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.settings import Settings
-from bot.slack.guard import PAYLOAD_SHAPE_ERRORS, describe, redact_log_records
+from bot.slack.guard import redact_log_records
 from bot.slack.listeners import register_all
 from bot.slack.services import Services
 
@@ -89,10 +89,6 @@ def build_app(settings: Settings, services: Services) -> AsyncApp:
         if isinstance(error, BoltUnhandledRequestError):
             log.debug("no listener for %s; answered 200 so Slack does not retry", _kind(body))
             return BoltResponse(status=200, body="")
-        if isinstance(error, PAYLOAD_SHAPE_ERRORS) and _malformed(body):
-            # a signed payload of a shape Slack does not send: 400 and one line, no traceback (issue 14)
-            log.warning("rejected a %s payload of an unexpected shape (%s) (400)", _kind(body), describe(error))
-            return BoltResponse(status=400, body="")
         log.error("listener failed on %s", _kind(body), exc_info=error)
         return None
 
@@ -104,25 +100,5 @@ def build_app(settings: Settings, services: Services) -> AsyncApp:
 def _kind(body: Any) -> str:
     if not isinstance(body, dict):
         return "request"
-    event = body.get("event")
-    kind = event.get("type") if isinstance(event, dict) else None
-    return str(kind or body.get("type") or body.get("command") or "request")[:40]
-
-
-_SHAPES: dict[str, type] = {"event": dict, "actions": list, "view": dict, "message": dict, "user": dict,
-                            "team": dict, "channel": dict, "container": dict, "state": dict}
-
-
-def _malformed(body: Any) -> bool:
-    """A payload whose top-level fields are not the types Slack sends (the 400 case); anything else that fails in
-    a listener is our bug and keeps its traceback."""
-    if not isinstance(body, dict):
-        return True
-    for key, kind in _SHAPES.items():
-        if key in body and body[key] is not None and not isinstance(body[key], kind):
-            return True
-    actions = body.get("actions")
-    if isinstance(actions, list) and not all(isinstance(a, dict) and "action_id" in a for a in actions):
-        return True
-    view = body.get("view")
-    return isinstance(view, dict) and not isinstance(view.get("state", {}), dict)
+    event = body.get("event") or {}
+    return str(event.get("type") or body.get("type") or body.get("command") or "request")

@@ -31,37 +31,12 @@ from urllib.parse import parse_qs
 from aiohttp.http_exceptions import HttpProcessingError
 from aiohttp.web_protocol import RequestPayloadError
 
-__all__ = [
-    "PAYLOAD_SHAPE_ERRORS",
-    "REPLAY_WINDOW_S",
-    "Rejected",
-    "RequestGuard",
-    "Verified",
-    "describe",
-    "quiet_parser_errors",
-    "redact_log_records",
-]
+__all__ = ["REPLAY_WINDOW_S", "Rejected", "RequestGuard", "Verified", "quiet_parser_errors", "redact_log_records"]
 
 log = logging.getLogger(__name__)
 
 REPLAY_WINDOW_S = 300  # Slack's own freshness window (slack_sdk SignatureVerifier)
 _LOCAL_MEMORY = 50_000  # signatures kept in-process when no store is shared
-
-
-# What reading a payload of the wrong shape raises (a string where Slack sends an object, a missing key).
-PAYLOAD_SHAPE_ERRORS = (KeyError, TypeError, AttributeError, ValueError, IndexError)
-
-
-def describe(exc: BaseException) -> str:
-    """`TypeError at bot/slack/x.py:42`: enough to find the line, with nothing of the payload in it."""
-    tb = exc.__traceback__
-    while tb is not None and tb.tb_next is not None:
-        tb = tb.tb_next
-    if tb is None:
-        return type(exc).__name__
-    path = tb.tb_frame.f_code.co_filename
-    short = path[path.rfind("/bot/") + 1:] if "/bot/" in path else path.rsplit("/", 1)[-1]
-    return f"{type(exc).__name__} at {short}:{tb.tb_lineno}"
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,7 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 from bot.errors import ConfigError
 from bot.settings import Settings
 from bot.slack.app import INSTALL_PATH, REDIRECT_PATH, build_app
-from bot.slack.guard import PAYLOAD_SHAPE_ERRORS, Rejected, RequestGuard, describe, quiet_parser_errors
+from bot.slack.guard import Rejected, RequestGuard, quiet_parser_errors
 from bot.slack.services import DRAIN_TIMEOUT_S, Services, open_services
 
 __all__ = ["EVENTS_PATH", "ServerState", "add_arguments", "create_web_app", "run", "serve"]
@@ -99,11 +99,7 @@ def create_web_app(
             )
         except Exception as exc:  # a shape bolt cannot read, signed or not: 400, one line, no body
             return reject(request, Rejected(400, f"unreadable payload ({type(exc).__name__})"))
-        try:
-            response = await app.async_dispatch(bolt_req)
-        except PAYLOAD_SHAPE_ERRORS as exc:  # signed, but not a shape bolt's routing can read ({"event": "x"})
-            return reject(request, Rejected(400, f"payload of an unexpected shape ({describe(exc)})"))
-        return await to_aiohttp_response(response)
+        return await to_aiohttp_response(await app.async_dispatch(bolt_req))
 
     async def oauth(request: web.Request) -> web.Response:
         flow = app.oauth_flow

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import re2
@@ -72,14 +72,17 @@ def thread_update(
     reply: Diagnosis,
     reply_text: str,
     last_causes: Sequence[str],
-    title: Callable[[str], str],
+    titles: Mapping[str, str],
 ) -> ThreadUpdate | None:
     """Decide whether a new thread reply changes the answer; None means chatter (say nothing).
 
     `before` is the diagnosis of the thread so far, `after` of the thread with the reply, `reply` of the reply
-    alone. A new error, new settings or "still failing" count as news; thanks and small talk do not. `title`
-    names a cause (bot.render.names.cause_title bound to the knowledge base).
+    alone. A new error, new settings or "still failing" count as news; thanks and small talk do not.
     """
+
+    def title(cause_id: str) -> str:
+        return titles.get(cause_id, cause_id)  # bot.render.names.cause_titles knows every cause of the knowledge base
+
     failing = still_failing(reply_text)
     facts = _fact_changes(before, after)
     if not (reply.is_smtp or facts or failing) or not after.top or not after.is_smtp:

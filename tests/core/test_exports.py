@@ -90,7 +90,7 @@ CORE = {
     "bot.kb": ["Cause", "Client", "KnowledgeBase", "LintRule", "Provider", "Signal", "load_knowledge_base"],
     "bot.kb.load": ["load_knowledge_base"],
     "bot.kb.patterns": ["MAX_PATTERN_LENGTH", "MAX_PROGRAM_SIZE", "PatternBank", "compile_pattern", "line_at"],
-    "bot.kb.check": ["Check", "check_knowledge_base", "iter_checks"],
+    "bot.commands.kbcheck": ["Check", "check_knowledge_base", "iter_checks"],
     "bot.render.escape": ["escape_mrkdwn", "strip_controls"],
     "bot.render.env": ["context_for", "render_template"],
     "bot.render.fix": ["fix_sources", "fix_text"],

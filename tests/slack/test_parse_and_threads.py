@@ -92,7 +92,7 @@ def test_chatter_is_not_news() -> None:
             reply=d(smtp=False),
             reply_text="thanks!",
             last_causes=("bad_credentials",),
-            title=TITLES.__getitem__,
+            titles=TITLES,
         )
         is None
     )
@@ -107,7 +107,7 @@ def test_same_error_again_is_not_news() -> None:
             reply=d(("bad_credentials", 0.8)),
             reply_text="535 again",
             last_causes=("bad_credentials",),
-            title=TITLES.__getitem__,
+            titles=TITLES,
         )
         is None
     )
@@ -120,7 +120,7 @@ def test_new_settings_change_the_cause() -> None:
         reply=d(("tls_mismatch", 0.9), port=465),
         reply_text="port 465",
         last_causes=("bad_credentials",),
-        title=TITLES.__getitem__,
+        titles=TITLES,
     )
     assert upd is not None
     assert upd.cause_id == "tls_mismatch"
@@ -136,7 +136,7 @@ def test_still_failing_moves_to_the_next_cause() -> None:
         reply=d(smtp=False),
         reply_text="Still failing :(",
         last_causes=("bad_credentials",),
-        title=TITLES.__getitem__,
+        titles=TITLES,
     )
     assert upd is not None
     assert upd.cause_id == "tls_mismatch"

@@ -1,7 +1,9 @@
-"""The knowledge base's self-checks: every example classifies as it says, every template renders.
+"""The knowledge base's self-checks: every example classifies as it says, every signal's examples fire it and
+cover its phrases and pattern alternatives, every template renders.
 
-Shared by `smtp-help kb check` (a list of problems for a support engineer) and the test suite (one
-parametrised test per check, so a failure names the entry and the example).
+It sits above the pipeline it runs (bot.diagnose), never inside bot/kb. Shared by `smtp-help kb check` (a list of
+problems for a support engineer, one line each naming the file, the signal id and the field) and the test suite
+(one parametrised test per check).
 """
 
 from __future__ import annotations
@@ -13,12 +15,17 @@ from dataclasses import dataclass
 
 from jinja2 import TemplateError
 
+from bot.classify import fires
 from bot.diagnose import diagnose
-from bot.kb.model import KnowledgeBase
+from bot.extract import Extraction, extract
+from bot.kb.model import KnowledgeBase, Signal
+from bot.kb.patterns import compile_pattern
 from bot.model import Evidence, Facts
+from bot.normalize import normalize
+from bot.redact import redact
 from bot.render.env import render_template
 
-__all__ = ["Check", "check_knowledge_base", "iter_checks"]
+__all__ = ["Check", "check_knowledge_base", "iter_checks", "signal_checks", "top_level_alternatives"]
 
 # "…with STARTTLS.4. Do not…": a numbered step glued to the end of the previous one.
 _RUN_TOGETHER = re.compile(r"(?:(?<!\d)\.|\))\d{1,2}\. [A-Z]")   # not "OAuth 2.0. The"
@@ -93,8 +100,121 @@ def _facts_and_evidence(kb: KnowledgeBase, cause_id: str, text: str) -> tuple[Fa
     return d.facts, match.evidence if match else ()
 
 
+def top_level_alternatives(pattern: str) -> list[str]:
+    """`a(?:b|c)|d` -> ["a(?:b|c)", "d"]: the pattern split at its top-level `|` (not inside groups or classes)."""
+    parts, depth, start, i, in_class = [], 0, 0, 0, False
+    while i < len(pattern):
+        ch = pattern[i]
+        if ch == "\\":
+            i += 2
+            continue
+        if in_class:
+            in_class = ch != "]"
+        elif ch == "[":
+            in_class = True
+            if pattern[i + 1:i + 2] == "^":
+                i += 1
+            if pattern[i + 1:i + 2] == "]":   # a leading "]" is a literal inside the class
+                i += 1
+        elif ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+        elif ch == "|" and depth == 0:
+            parts.append(pattern[start:i])
+            start = i + 1
+        i += 1
+    parts.append(pattern[start:])
+    return parts
+
+
+class _Extractions:
+    """Each example read once, as the engine reads a paste (normalise, redact, extract)."""
+
+    def __init__(self, kb: KnowledgeBase) -> None:
+        self.kb = kb
+        self._seen: dict[str, Extraction] = {}
+
+    def __call__(self, text: str) -> Extraction:
+        if text not in self._seen:
+            redacted = redact(normalize(text))
+            self._seen[text] = extract(redacted.text, self.kb, secrets=redacted.kinds)
+        return self._seen[text]
+
+
+def _why_not(signal: Signal, ext: Extraction) -> str:
+    """Which of a signal's triggers an example misses."""
+    facts = ext.facts
+    if signal.triggers and not any(i in ext.matched for i in signal.triggers):
+        return "no phrase or pattern of the signal matches it"
+    if signal.reply_code is not None and signal.reply_code not in facts.reply_codes:
+        return f"reply code {signal.reply_code} is not read from it (read: {list(facts.reply_codes) or 'none'})"
+    if signal.enhanced_code is not None and not any(
+            c == signal.enhanced_code or (signal.enhanced_code.endswith(".") and c.startswith(signal.enhanced_code))
+            for c in facts.enhanced_codes):
+        code = signal.enhanced_code + ("*" if signal.enhanced_code.endswith(".") else "")
+        return f"enhanced code {code} is not read from it (read: {list(facts.enhanced_codes) or 'none'})"
+    shown = {k: v for k, v in (("provider", facts.provider), ("client", facts.client), ("port", facts.port),
+                                 ("tls_mode", facts.tls_mode), ("username_form", facts.username_form),
+                                 ("flags", list(facts.flags))) if v}
+    return f"its `when` does not hold (facts read: {shown or 'none'})"
+
+
+def _example_fires(signal: Signal, text: str, read: _Extractions) -> Callable[[], str | None]:
+    def run() -> str | None:
+        ext = read(text)
+        return None if fires(signal, ext) else f"does not fire the signal: {_why_not(signal, ext)} ({_short(text)!r})"
+    return run
+
+
+def _phrase_hit(signal: Signal, j: int, read: _Extractions) -> Callable[[], str | None]:
+    def run() -> str | None:
+        index = signal.phrases[j]
+        if any(index in read(text).matched for text in signal.examples):
+            return None
+        return f"{signal.phrase_texts[j]!r} is hit by no example of this signal: add one, or drop the phrase"
+    return run
+
+
+def _alternative_hit(signal: Signal, j: int, alternative: str, read: _Extractions) -> Callable[[], str | None]:
+    def run() -> str | None:
+        try:
+            regex = compile_pattern(alternative, ignore_case=True)
+        except ValueError as exc:
+            return f"alternative {alternative!r} does not compile on its own ({exc})"
+        if any(regex.search(read(text).data) for text in signal.examples):
+            return None
+        return f"alternative {alternative!r} is hit by no example of this signal: add one, or drop the alternative"
+    return run
+
+
+def signal_checks(kb: KnowledgeBase, signals: Iterator[Signal] | tuple[Signal, ...], read: _Extractions | None = None
+                  ) -> Iterator[Check]:
+    """Every example of a signal fires it; every phrase and top-level pattern alternative is hit by an example."""
+    read = read or _Extractions(kb)
+    for signal in signals:
+        if not signal.kind:
+            continue   # an older weighted signal: no examples of its own
+        path, where = signal.location.split("#", 1)
+        base = f"{path}: {where}({signal.id.split('.', 1)[1]})"
+        for i, text in enumerate(signal.examples):
+            yield Check(f"{base}.examples[{i}]", _example_fires(signal, text, read))
+        for j, _phrase in enumerate(signal.phrase_texts):
+            yield Check(f"{base}.phrases[{j}]", _phrase_hit(signal, j, read))
+        for j, pattern in enumerate(signal.pattern_texts):
+            alternatives = top_level_alternatives(pattern)
+            for k, alternative in enumerate(alternatives):
+                name = f"{base}.patterns[{j}]" + (f" alternative {k + 1}" if len(alternatives) > 1 else "")
+                yield Check(name, _alternative_hit(signal, j, alternative, read))
+
+
 def iter_checks(kb: KnowledgeBase) -> Iterator[Check]:
-    """Every example and every template variant, as named checks."""
+    """Every example, every signal's coverage and every template variant, as named checks."""
+    read = _Extractions(kb)
+    for message_file in kb.messages.values():
+        yield from signal_checks(kb, message_file.signals, read)
+    for cause in kb.causes.values():
+        yield from signal_checks(kb, cause.signals, read)
     for cause in kb.causes.values():
         base = cause.path
         for kind, should in (("match", True), ("no_match", False), ("todo_match", True)):
