@@ -70,6 +70,10 @@ def _holds(cond: Conditions, facts: Facts, matched: frozenset[int]) -> bool:
         return False
     if cond.not_flag and cond.not_flag.intersection(facts.flags):
         return False
+    if cond.failed_step and facts.failed_step not in cond.failed_step:
+        return False
+    if cond.failed_code and facts.failed_code not in cond.failed_code:
+        return False
     if cond.has_pattern is not None and cond.has_pattern not in matched:
         return False
     return not (cond.lacks_pattern is not None and cond.lacks_pattern in matched)

@@ -2,28 +2,51 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from bot.classify import classify
-from bot.extract import extract
+from bot.extract import Extraction, extract
 from bot.kb.model import KnowledgeBase
 from bot.lint import lint_settings
 from bot.model import Diagnosis
 from bot.normalize import normalize
-from bot.redact import redact
-from bot.transcript import read_transcript
+from bot.redact import Redaction, redact
+from bot.transcript import Transcript, read_transcript
 
 if TYPE_CHECKING:
     from bot.probe.report import ProbeReport
 
-__all__ = ["diagnose"]
+__all__ = ["diagnose", "read_paste"]
+
+
+def read_paste(text: str | bytes, kb: KnowledgeBase) -> tuple[Redaction, Extraction, Transcript | None]:
+    """Normalise, redact and read a paste: its facts (with the failing step of a transcript) and its dialogue."""
+    redacted = redact(normalize(text))
+    transcript = read_transcript(redacted.text)
+    ext = extract(redacted.text, kb, secrets=redacted.kinds)
+    if transcript is not None and transcript.failed is not None:
+        # The step a transcript failed at decides between causes the same reply can mean (knowledge/messages/
+        # smtp_dialogue.yaml): a 530 to MAIL FROM with no AUTH is a missing login, a 535 to AUTH a refused one.
+        facts = replace(ext.facts, failed_step=transcript.failed.step, failed_code=transcript.failed.code)
+        ext = replace(ext, facts=facts)
+    if transcript is not None:
+        # The dialogue says whether AUTH was sent and accepted better than the words do ("250-AUTH PLAIN LOGIN"
+        # in an EHLO reply is an offer, not an attempt).
+        steps = {e.step for e in transcript.exchanges}
+        accepted = any(e.code == 235 for e in transcript.exchanges)
+        flags = [f for f in ext.facts.flags if f not in ("auth_attempted", "auth_succeeded")]
+        if "auth" in steps or accepted or ("auth_attempted" in ext.facts.flags and "ehlo" not in steps):
+            flags.append("auth_attempted")
+        if accepted or "auth_succeeded" in ext.facts.flags:
+            flags.append("auth_succeeded")
+        ext = replace(ext, facts=replace(ext.facts, flags=tuple(flags)))
+    return redacted, ext, transcript
 
 
 def diagnose(text: str | bytes, *, kb: KnowledgeBase, probe: ProbeReport | None = None) -> Diagnosis:
     """Diagnose a paste (and, when given, a live probe report whose findings join the evidence)."""
-    redacted = redact(normalize(text))
-    transcript = read_transcript(redacted.text)
-    ext = extract(redacted.text, kb, secrets=redacted.kinds)
+    redacted, ext, transcript = read_paste(text, kb)
     lint = lint_settings(ext.facts, kb)
     findings = probe.findings if probe is not None else ()
     result = classify(ext, kb, lint=lint, findings=findings)

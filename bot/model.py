@@ -37,6 +37,8 @@ class Facts:
     secrets: tuple[str, ...] = ()          # kinds of secret that were redacted (e.g. "sendgrid_key")
     flags: tuple[str, ...] = ()            # derived: auth_attempted, auth_succeeded, intercepted, mx_delivery
     greeting_host: str | None = None       # the host name in a 220 greeting, when the paste shows one
+    failed_step: str | None = None         # the step a pasted SMTP transcript failed at (bot/transcript.py STEPS)
+    failed_code: int | None = None         # the server's reply code at that step, when it gave one
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict, tuples as lists, empty values dropped."""

@@ -119,6 +119,7 @@ _MARKERS = _re(
     r"(?:SERVER -> CLIENT:|(?m:^[ \t]*<-[ \t]+\"?\d{3})|(?m:^[ \t]*<\*\*)|(?m:^=== Connected to)|\bS: [2-5]\d\d\b|"
     r"\breply: b?['\"][2-5]\d\d|(?m:^[ \t]*->[ \t]+\"[2-5]\d\d)|<<< ?[2-5]\d\d|\(in reply to [A-Za-z ]+ command\)|"
     r"SMTP error from remote mail server after|while receiving the initial server greeting|DEBUG SMTP:|"
+    r"Connection: opened|Connection established to|"
     r"(?m:^[ \t]*220[ -][^\n]*\n(?:[^\n]*\n){0,3}?[ \t]*(?i:EHLO|HELO)\b))")
 _REPLY = _re(r"^([2-5]\d\d)(?:[ -]|$)(.*)$")
 _COMMAND = _re(r"(?i)^(EHLO|HELO|LHLO|STARTTLS|AUTH|MAIL FROM|RCPT TO|DATA|QUIT|RSET|NOOP|BDAT)\b")
@@ -338,8 +339,7 @@ def read_transcript(text: str) -> Transcript | None:
                 continue
         if any(c in line for c in _CONNECTED):
             builder.started = True   # connected: what fails next is the greeting
-            if "=== Connected to" in line:
-                seen("swaks")
+            seen("swaks" if "=== Connected to" in line else "connection_log")
             continue
         found = _dialogue(line)
         if found is None:

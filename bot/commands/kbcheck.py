@@ -16,13 +16,11 @@ from dataclasses import dataclass
 from jinja2 import TemplateError
 
 from bot.classify import fires
-from bot.diagnose import diagnose
-from bot.extract import Extraction, extract
+from bot.diagnose import diagnose, read_paste
+from bot.extract import Extraction
 from bot.kb.model import KnowledgeBase, Signal
 from bot.kb.patterns import compile_pattern
 from bot.model import Evidence, Facts
-from bot.normalize import normalize
-from bot.redact import redact
 from bot.render.env import render_template
 
 __all__ = ["Check", "check_knowledge_base", "iter_checks", "signal_checks", "top_level_alternatives"]
@@ -137,8 +135,7 @@ class _Extractions:
 
     def __call__(self, text: str) -> Extraction:
         if text not in self._seen:
-            redacted = redact(normalize(text))
-            self._seen[text] = extract(redacted.text, self.kb, secrets=redacted.kinds)
+            self._seen[text] = read_paste(text, self.kb)[1]
         return self._seen[text]
 
 

@@ -29,6 +29,8 @@ class Conditions:
     secret: frozenset[str] = frozenset()
     flag: frozenset[str] = frozenset()
     not_flag: frozenset[str] = frozenset()
+    failed_step: frozenset[str] = frozenset()
+    failed_code: frozenset[int] = frozenset()
     has_pattern: int | None = None
     lacks_pattern: int | None = None
 
