@@ -17,7 +17,11 @@ from bot.transcript import Transcript, read_transcript
 if TYPE_CHECKING:
     from bot.probe.report import ProbeReport
 
-__all__ = ["diagnose", "read_paste"]
+__all__ = ["CHANNEL_THRESHOLD", "channel_reply", "diagnose", "read_paste"]
+
+# Unasked answers in a channel need this confidence. Set from the reliability table on the project's own corpora
+# (README, "Confidence"): answers at >= 0.5 were right 96.5 % of the time; the bins below 0.5 were right 79-86 %.
+CHANNEL_THRESHOLD = 0.5
 
 
 def read_paste(text: str | bytes, kb: KnowledgeBase) -> tuple[Redaction, Extraction, Transcript | None]:
@@ -54,3 +58,9 @@ def diagnose(text: str | bytes, *, kb: KnowledgeBase, probe: ProbeReport | None 
                      ambiguity=result.ambiguity if result.is_smtp else None, probe=probe, text=redacted.text,
                      transcript=transcript)
 
+
+def channel_reply(d: Diagnosis) -> bool:
+    """Whether the bot answers this paste unasked in a channel: the one decision the channel listener makes and
+    `--json` reports as `channel_reply`."""
+    top = d.top
+    return bool(d.is_smtp and top is not None and top.id != "not_smtp" and top.confidence >= CHANNEL_THRESHOLD)

@@ -8,7 +8,7 @@ import json
 import sys
 from typing import Any
 
-from bot.diagnose import diagnose
+from bot.diagnose import channel_reply, diagnose
 from bot.errors import InputError, ProbeError
 from bot.kb import load_knowledge_base
 from bot.model import Diagnosis
@@ -87,7 +87,8 @@ def _jsonl(kb: Any) -> int:
             bad += 1
             print(f"smtp-help: line {number}: not a {{\"id\", \"text\"}} JSON object ({exc})", file=sys.stderr)
             continue
-        answer = {"id": case_id, **diagnose(text, kb=kb).to_dict()}
+        d = diagnose(text, kb=kb)
+        answer = {"id": case_id, **d.to_dict(), "channel_reply": channel_reply(d)}
         sys.stdout.write(json.dumps(answer, ensure_ascii=False) + "\n")
     return 1 if bad else 0
 
@@ -126,7 +127,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     if args.probe:
         diagnosis = _with_probe(text, diagnosis, kb, settings)
     if args.json:
-        print(json.dumps(diagnosis.to_dict(), ensure_ascii=False, indent=2))
+        answer = {**diagnosis.to_dict(), "channel_reply": channel_reply(diagnosis)}
+        print(json.dumps(answer, ensure_ascii=False, indent=2))
     else:
         sys.stdout.write(render_text(diagnosis, kb))
     return 0

@@ -7,11 +7,12 @@ from dataclasses import dataclass
 
 import re2
 
+from bot.diagnose import CHANNEL_THRESHOLD, channel_reply
 from bot.model import Diagnosis
 
 __all__ = ["AUTO_REPLY_MIN_CONFIDENCE", "ThreadUpdate", "confident_enough", "still_failing", "thread_update"]
 
-AUTO_REPLY_MIN_CONFIDENCE = 0.5  # unasked replies in a channel need at least medium confidence
+AUTO_REPLY_MIN_CONFIDENCE = CHANNEL_THRESHOLD  # set in bot.diagnose from the reliability table
 # RE2 (linear time): this runs on every thread reply.
 _STILL_FAILING = re2.compile(
     r"(?i)\b(still (?:fail\w*|broken|not working|doesn'?t work|the same|getting|get(?:ting)? (?:it|the same))"
@@ -24,9 +25,8 @@ def still_failing(text: str) -> bool:
 
 
 def confident_enough(d: Diagnosis) -> bool:
-    """Whether an unasked reply in a channel is warranted."""
-    top = d.top
-    return bool(d.is_smtp and top and top.confidence >= AUTO_REPLY_MIN_CONFIDENCE)
+    """Whether an unasked reply in a channel is warranted: bot.diagnose.channel_reply decides."""
+    return channel_reply(d)
 
 
 _FACT_LABELS = (

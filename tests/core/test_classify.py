@@ -279,3 +279,27 @@ def test_diagnosis_is_a_pure_function_of_its_input(kb: KnowledgeBase) -> None:
     first: Diagnosis = diagnose(text, kb=kb)
     second = diagnose(text, kb=kb)
     assert first.to_dict() == second.to_dict()
+
+
+# ------------------------------------------------------------------------------------------ channel reply
+
+def test_channel_reply_is_one_decision_for_the_listener_and_the_json(kb: KnowledgeBase) -> None:
+    import json
+    import subprocess
+    import sys
+
+    from bot.diagnose import CHANNEL_THRESHOLD, channel_reply
+    from bot.slack.threads import confident_enough
+
+    sure = diagnose("smtplib.SMTPAuthenticationError: (535, b'5.7.8 Username and Password not accepted')", kb=kb)
+    silent = diagnose("Can anyone recommend a good lunch place near the office?", kb=kb)
+    assert channel_reply(sure)
+    assert sure.top is not None
+    assert sure.top.confidence >= CHANNEL_THRESHOLD
+    assert not channel_reply(silent)
+    assert confident_enough(sure) is channel_reply(sure)
+    assert confident_enough(silent) is channel_reply(silent)
+    out = subprocess.run([sys.executable, "-m", "bot", "diagnose", "--json",
+                          "smtplib.SMTPAuthenticationError: (535, b'5.7.8 Username and Password not accepted')"],
+                         capture_output=True, text=True, timeout=60, check=True)
+    assert json.loads(out.stdout)["channel_reply"] is True

@@ -13,12 +13,12 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp, AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.diagnose import channel_reply
 from bot.render.slack.answer import secret_warning_blocks
 from bot.slack import answers
 from bot.slack.answers import Where
 from bot.slack.parse import mentions_user, message_text, skip_reason
 from bot.slack.services import Services
-from bot.slack.threads import confident_enough
 
 __all__ = ["SHARED_CHANNEL_TYPES", "handle_message", "register"]
 
@@ -82,7 +82,7 @@ async def _answer(
         return
     thread_ts = event.get("thread_ts")
     in_thread = bool(thread_ts and thread_ts != ts)
-    if not in_thread and not confident_enough(d):
+    if not in_thread and not channel_reply(d):
         return  # most channel traffic: no database round trip for a message we stay silent on
     if not await store.get_channel_auto(team_id, channel):
         return
@@ -93,7 +93,7 @@ async def _answer(
             await answers.update_thread(services, ctx, d, text, post)
             return
     root = str(thread_ts or ts)
-    if not confident_enough(d):
+    if not channel_reply(d):
         return
     where = Where(team_id=team_id, channel=channel, source="thread" if root != ts else "message", ref=root,
                   share=False)
