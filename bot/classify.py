@@ -173,9 +173,11 @@ def classify(ext: Extraction, kb: KnowledgeBase, *, lint: Iterable[LintIssue] = 
 
     smtp_score, _ = score_signals(kb.smtp_signals, ext)
     # Text from neighbouring worlds (HTTP APIs, IMAP logins, package managers) counts against is_smtp by its kind...
-    smtp_score -= sum(abs(s.weight) for s in kb.not_smtp_signals if fires(s, ext))
-    # ...and library or server wording nothing else prints makes a paste SMTP even with no other context.
-    if any(s.strong for signals in fired.values() for s in signals):
+    against = sum(abs(s.weight) for s in kb.not_smtp_signals if fires(s, ext))
+    smtp_score -= against
+    # ...and library or server wording nothing else prints makes a paste SMTP even with no other context, unless
+    # the paste also carries a neighbouring world's own framing (an SES API exception quoting SES's words).
+    if not against and any(s.strong for signals in fired.values() for s in signals):
         smtp_score += kb.smtp_threshold + ALONE_MARGIN
     facts = ext.facts
     if facts.client:
