@@ -31,10 +31,13 @@ written and read by the generic codec (bot/codec.py) through `to_dict()` / `from
           "stage": null | "connect"|"tls"|"greeting"|"ehlo"|"starttls"|"auth",  # where it stopped
           "error": str|null,                    # short, control characters stripped
           "auth": null | {"ok": bool, "code": int|null, "text": str,   # only with out-of-band credentials
-                          "mechanism": "PLAIN"|"LOGIN"|null}             # null: AUTH was not attempted
+                          "mechanism": "PLAIN"|"LOGIN"|null},            # null: AUTH was not attempted
+          "timings": {step: ms}                 # connect, tls, greeting, ehlo, starttls, tls_handshake, ehlo_tls,
+                                                # auth, quit (sent, not awaited), second_look: each step measured
       }],
       "status_feed": null | {"provider": str, "page": str|null, "ok": bool, "incident": bool,
                              "titles": [str], "error": str|null},
+      "timings": {"dns": ms, "ports": ms, "sender_dns": ms, "status_feed": ms, "total": ms},
       "findings": [{"cause": <taxonomy id>, "detail": str, "decisive": bool}]
     }
 
@@ -128,6 +131,7 @@ class PortResult:
     stage: str | None = None
     error: str | None = None
     auth: AuthResult | None = None
+    timings: Mapping[str, float] = field(default_factory=dict)  # ms per step: connect, greeting, ehlo, starttls, …
 
     @property
     def auth_mechanisms(self) -> tuple[str, ...]:
@@ -178,6 +182,7 @@ class ProbeReport:
     provider: str | None = None
     status_feed: StatusFeed | None = None
     duration_ms: float = 0.0
+    timings: Mapping[str, float] = field(default_factory=dict)  # ms: dns, ports, sender_dns, status_feed, total
     findings: tuple[Finding, ...] = ()
 
     def port(self, number: int) -> PortResult | None:

@@ -11,10 +11,12 @@ before any port could be tried.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
+import ssl
 import time
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import Any, TypeVar
 
 import dns.asyncresolver
 
@@ -42,6 +44,7 @@ __all__ = ["DEFAULT_BUDGET_S", "run_probe"]
 
 DEFAULT_BUDGET_S = 15.0
 _MARGIN_S = 0.05
+_T = TypeVar("_T")
 _default_limits: ProbeLimits | None = None
 
 
@@ -143,17 +146,19 @@ async def _probe(
     res = None
     if tgt.ip is None or sender_domain:
         res = resolver or make_resolver(nameservers=nameservers, lifetime=min(4.0, budget / 3))
-    addresses: tuple[IPAddress, ...]
-    if tgt.ip is not None:
-        dns_facts, addresses = DnsFacts(status="literal", addresses=(str(tgt.ip),)), (tgt.ip,)
-    else:
-        assert res is not None
-        dns_facts, addresses = await lookup_host(tgt.host, resolver=res, lifetime=min(4.0, remaining()))
-    check_addresses(tgt.host, addresses, allow_networks=allow_networks)
     provider = provider_of_host(providers, tgt.host) if providers is not None else None
-    contexts = client_contexts(ca_file=ca_file)
+    timings: dict[str, float] = {}
 
-    async def one_port(port: int) -> PortResult:
+    async def timed(name: str, work: Callable[[], Awaitable[_T]]) -> _T:
+        t0 = time.monotonic()
+        try:
+            return await work()
+        finally:
+            timings[name] = round((time.monotonic() - t0) * 1000, 1)
+
+    async def one_port(
+        port: int, addresses: Sequence[IPAddress], contexts: tuple[ssl.SSLContext, ssl.SSLContext]
+    ) -> PortResult:
         implicit = (
             port in IMPLICIT_TLS_PORTS if tgt.implicit_tls is None or len(wanted) > 1 else tgt.implicit_tls
         )
@@ -197,9 +202,29 @@ async def _probe(
             resolver=feed_resolver(res) if res is not None and (nameservers or resolver is not None) else None,
         )
 
-    port_tasks = [one_port(p) for p in wanted] if addresses else []
-    results = await asyncio.gather(sender(), feed(), *port_tasks)
-    sender_facts, status_feed, port_results = results[0], results[1], tuple(results[2:])
+    # SPF/DMARC and the status feed need nothing from the host's DNS or ports: they start first and run beside them.
+    side = asyncio.gather(timed("sender_dns", sender), timed("status_feed", feed))
+    try:
+        addresses: tuple[IPAddress, ...]
+        if tgt.ip is not None:
+            dns_facts, addresses = DnsFacts(status="literal", addresses=(str(tgt.ip),)), (tgt.ip,)
+        else:
+            assert res is not None
+            dns_facts, addresses = await timed(
+                "dns", lambda: lookup_host(tgt.host, resolver=res, lifetime=min(4.0, remaining()))
+            )
+        check_addresses(tgt.host, addresses, allow_networks=allow_networks)
+        contexts = client_contexts(ca_file=ca_file)
+        port_tasks = [one_port(p, addresses, contexts) for p in wanted] if addresses else []
+        port_results = tuple(await timed("ports", lambda: asyncio.gather(*port_tasks)))
+    except BaseException:
+        side.cancel()
+        with contextlib.suppress(BaseException):
+            await side
+        raise
+    sender_facts, status_feed = await side
+
+
     if sender_facts:
         dns_facts = dataclasses.replace(dns_facts, **sender_facts)
     report = ProbeReport(
@@ -211,5 +236,6 @@ async def _probe(
         provider=provider,
         status_feed=status_feed,
         duration_ms=round((time.monotonic() - started) * 1000, 1),
+        timings={**timings, "total": round((time.monotonic() - started) * 1000, 1)},
     )
     return dataclasses.replace(report, findings=findings_for(report, kb=providers))

@@ -81,6 +81,7 @@ class _Acc:
     wrong_mode: str | None = None
     error: str | None = None
     auth: AuthResult | None = None
+    timings: dict[str, float] = field(default_factory=dict)
 
     def result(self) -> PortResult:
         """The frozen result: every field of PortResult taken from this accumulator (a test pins that they agree)."""
@@ -188,6 +189,7 @@ async def _session(
     acc.stage = "connect"
     sock = await open_sock()
     acc.connect_ms = _ms(started)
+    acc.timings["connect"] = acc.connect_ms
     smtp = aiosmtplib.SMTP(
         hostname=host,
         sock=sock,
@@ -232,33 +234,41 @@ async def _session(
                 acc.stage = "greeting"
             return
         acc.greeting_ms = _ms(t_greet)
+        acc.timings["tls+greeting" if implicit else "greeting"] = acc.greeting_ms
         acc.greeting_code, acc.greeting_text = greeting.code, clean_text(greeting.message)
         if implicit:
             acc.tls = "implicit"
             _tls_facts(acc, smtp, host, trusted=trusted, error=cert_error)
         acc.stage = "ehlo"
+        t_step = time.monotonic()
         await smtp.ehlo()
+        acc.timings["ehlo"] = _ms(t_step)
         acc.extensions = {k: clean_text(v, 100) for k, v in list(smtp.esmtp_extensions.items())[:40]}
         acc.auth_before_tls = tuple(clean_text(m, 40).upper() for m in smtp.server_auth_methods[:20])
         if not implicit and smtp.supports_extension("starttls"):
             acc.stage = "starttls"
+            t_step = time.monotonic()
             try:
                 await smtp.starttls(server_hostname=host, tls_context=ctx)
             except ssl.SSLCertVerificationError as exc:
                 if trusted:
                     raise _CertRejected(clean_text(exc.verify_message or str(exc), 200)) from exc
                 raise
+            acc.timings["starttls"] = _ms(t_step)  # the command and the TLS handshake
             acc.tls = "starttls"
             _tls_facts(acc, smtp, host, trusted=trusted, error=cert_error)
             acc.stage = "ehlo"
+            t_step = time.monotonic()
             await smtp.ehlo()
+            acc.timings["ehlo_tls"] = _ms(t_step)
             acc.extensions_tls = {k: clean_text(v, 100) for k, v in list(smtp.esmtp_extensions.items())[:40]}
             acc.auth_after_tls = tuple(clean_text(m, 40).upper() for m in smtp.server_auth_methods[:20])
         acc.status, acc.stage = "ok", None
         if credentials is not None:
+            t_step = time.monotonic()
             await _auth(acc, smtp, credentials)
-        with contextlib.suppress(SMTPException, OSError):  # the answer to QUIT changes nothing
-            await smtp.quit(timeout=t.step)
+            acc.timings["auth"] = _ms(t_step)
+        _quit_without_waiting(smtp)
     except _CertRejected:
         raise
     except SMTPResponseException as exc:
@@ -267,8 +277,20 @@ async def _session(
         acc.status = "timeout" if isinstance(exc, TimeoutError) else "error"
         acc.error = _describe(exc)
     finally:
+        # QUIT went out without waiting: drop the connection now, so the socket leaves the event loop at once
+        # (closing the descriptor under a transport that is still closing would hand its number to the next one).
+        transport: Any = smtp.transport
         smtp.close()
+        if transport is not None:
+            transport.abort()
         sock.close()
+
+
+def _quit_without_waiting(smtp: aiosmtplib.SMTP) -> None:
+    """Say QUIT and hang up: its 221 answer changes no finding, so waiting for it would only cost a round trip."""
+    with contextlib.suppress(SMTPException, OSError, RuntimeError):
+        if smtp.protocol is not None:
+            smtp.protocol.write(b"QUIT\r\n")
 
 
 async def _auth(acc: _Acc, smtp: aiosmtplib.SMTP, credentials: tuple[str, str]) -> None:
@@ -408,6 +430,7 @@ async def probe_port(
                 ehlo_name=ehlo_name,
                 credentials=None,
             )
+            fresh.timings = {**{f"verify_{k}": v for k, v in state.timings.items()}, **fresh.timings}
             fresh.status, fresh.stage = "error", "tls"
             fresh.error = f"certificate not accepted: {rejected.reason}"
             if fresh.cert is None:
