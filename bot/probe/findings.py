@@ -42,6 +42,16 @@ def _seen(observation: str, *, detail: str, table: dict[str, tuple[str, bool]]) 
     return Finding(cause=cause, detail=detail, decisive=decisive)
 
 
+def _documented_host(kb: KnowledgeBase | None, provider: str, host: str) -> bool:
+    """True if the provider's own file names this exact host (recognise.hosts or a submission entry)."""
+    entry = kb.providers.get(provider) if kb is not None else None
+    if entry is None:
+        return False
+    named = {h.lower() for h in entry.hosts}
+    named |= {str(row.get("host", "")).lower() for row in entry.data.get("submission") or () if isinstance(row, dict)}
+    return host.lower().rstrip(".") in named
+
+
 def _auth_finding(p: PortResult, kb: KnowledgeBase | None) -> Finding | None:
     """A refused AUTH, read by the classifier like a pasted reply; None without a knowledge base to read it."""
     if p.auth is None or p.auth.ok or p.auth.code is None or kb is None:
@@ -144,7 +154,17 @@ def findings_for(report: ProbeReport, *, kb: KnowledgeBase | None = None) -> tup
     observe = partial(_seen, table=table)
     out: list[Finding] = []
     dns = report.dns
-    if dns.status == "nxdomain":
+    if dns.status == "nxdomain" and report.provider and _documented_host(kb, report.provider, report.host):
+        out.append(
+            observe("provider_host_nxdomain",
+                detail=(
+                    f"{report.host} is the host {report.provider} documents, yet this machine's DNS says it does not "
+                    "exist (NXDOMAIN): the local resolver, a DNS filter or a hosts/VPN setting is at fault, not the "
+                    "host name"
+                ),
+            )
+        )
+    elif dns.status == "nxdomain":
         out.append(
             observe("nxdomain", detail=f"{report.host} does not exist in DNS (NXDOMAIN)")
         )

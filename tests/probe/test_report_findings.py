@@ -214,3 +214,15 @@ def test_a_port_sessions_accumulator_carries_every_field_of_port_result() -> Non
     from bot.probe.smtp import _Acc
 
     assert {f.name for f in fields(PortResult)} <= {f.name for f in fields(_Acc)}
+
+
+def test_nxdomain_for_a_documented_provider_host_is_local_dns_not_a_wrong_host() -> None:
+    dns = DnsFacts(status="nxdomain")
+    known = ProbeReport(target="smtp.gmail.com", host="smtp.gmail.com", provider="gmail", dns=dns)
+    typo = ProbeReport(target="smtpp.gmail.com", host="smtpp.gmail.com", provider="gmail", dns=dns)
+    unknown = ProbeReport(target="mail.example.com", host="mail.example.com", dns=dns)
+    found = findings_for(known, kb=KB)
+    assert [f.cause for f in found] == ["network_blocked"]
+    assert "local resolver" in found[0].detail
+    assert [f.cause for f in findings_for(typo, kb=KB)] == ["wrong_host_or_port"]
+    assert [f.cause for f in findings_for(unknown, kb=KB)] == ["wrong_host_or_port"]
