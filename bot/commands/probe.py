@@ -15,8 +15,9 @@ import asyncio
 import getpass
 import json
 import logging
+import re
 import sys
-from typing import TextIO
+from typing import Any, TextIO
 
 from bot.errors import InputError, KnowledgeBaseError
 from bot.kb import KnowledgeBase, load_knowledge_base
@@ -45,6 +46,41 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="also try AUTH (over TLS only) with SMTP_HELP_PROBE_USER/_PASSWORD or a prompt",
     )
+    parser.add_argument("--port", metavar="N", help="probe this submission port only (25, 465, 587, 2525)")
+    parser.add_argument("--ehlo", metavar="NAME", help="the name to send with EHLO (default probe.smtp-help.invalid)")
+    parser.add_argument(
+        "--timeout", metavar="S", help=f"the whole probe's time budget in seconds, {MIN_TIMEOUT_S:g}-{MAX_TIMEOUT_S:g}"
+    )
+
+
+MIN_TIMEOUT_S, MAX_TIMEOUT_S = 1.0, 60.0
+# RFC 5321 §4.1.1.1: EHLO carries a domain or an address literal; nothing else reaches the server.
+_EHLO_NAME = re.compile(r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.?)+|\[[0-9A-Fa-f:.]{2,45}\]")
+
+
+def _forced(args: argparse.Namespace) -> dict[str, Any]:
+    """run_probe keyword arguments from --port / --ehlo / --timeout; InputError (one line) for bad values.
+    The port allow-list and the SSRF checks apply as for any target (run_probe checks the port)."""
+    kw: dict[str, Any] = {}
+    if args.port is not None:
+        if not args.port.isascii() or not args.port.isdigit() or len(args.port) > 5:
+            raise InputError("--port: not a number")
+        kw["ports"] = [int(args.port)]
+    if args.ehlo is not None:
+        if len(args.ehlo) > 255 or not _EHLO_NAME.fullmatch(args.ehlo):
+            raise InputError(
+                "--ehlo: give a host name (letters, digits, dots, hyphens) or an address literal [1.2.3.4]"
+            )
+        kw["ehlo_name"] = args.ehlo
+    if args.timeout is not None:
+        try:
+            timeout = float(args.timeout)
+        except ValueError:
+            raise InputError("--timeout: not a number of seconds") from None
+        if not MIN_TIMEOUT_S <= timeout <= MAX_TIMEOUT_S:
+            raise InputError(f"--timeout: between {MIN_TIMEOUT_S:g} and {MAX_TIMEOUT_S:g} seconds")
+        kw["timeout_s"] = timeout
+    return kw
 
 
 def _credentials(settings: Settings) -> tuple[str, str]:
@@ -86,17 +122,18 @@ def run(args: argparse.Namespace, settings: Settings, *, out: TextIO | None = No
     sender = args.sender_domain
     if sender:
         sender = parse_target(sender.rpartition("@")[2]).host
+    forced = _forced(args)
     credentials = _credentials(settings) if args.auth else None
     dns_servers = configured_nameservers(settings)
     report = asyncio.run(
         run_probe(
             target,
             allow_networks=settings.probe_allow_networks,
-            timeout_s=settings.probe_timeout_s,
             sender_domain=sender,
             credentials=credentials,
             providers=_providers(settings),
             nameservers=dns_servers,
+            **{"timeout_s": settings.probe_timeout_s, **forced},
         )
     )
     if args.json:

@@ -94,13 +94,28 @@ def test_text_report_has_table_certificate_and_findings_line() -> None:
     assert "Findings: none" in text
 
 
+class _EhloHandler(Handler):
+    def __init__(self, seen: list[str]) -> None:
+        super().__init__()
+        self.seen = seen
+
+    async def handle_EHLO(
+        self, server: Any, session: Any, envelope: Any, hostname: str, responses: list[str]
+    ) -> list[str]:
+        self.seen.append(hostname)
+        session.host_name = hostname
+        return responses
+
+
 @pytest.fixture
 async def port_2525(certs: Certs) -> Any:
     loop = asyncio.get_running_loop()
+    seen: list[str] = []
+    certs.seen_ehlo = seen  # type: ignore[attr-defined]
     try:
         server = await loop.create_server(
             lambda: SMTP(
-                Handler(),
+                _EhloHandler(seen),
                 hostname="mail.lab.test",
                 tls_context=certs.good,
                 authenticator=_authenticator,
@@ -142,3 +157,34 @@ async def test_auth_without_env_or_terminal_is_a_clear_error() -> None:
     code, _out, err = await cli("smtp.example.com:587", "--auth")
     assert code == 2
     assert "SMTP_HELP_PROBE_USER" in err
+
+
+@pytest.mark.parametrize(
+    ("flags", "words"),
+    [
+        (["--port", "22"], "not an SMTP submission port"),
+        (["--port", "x1"], "--port: not a number"),
+        (["--ehlo", "bad name\r\nMAIL FROM:<a@b>"], "--ehlo: give a host name"),
+        (["--timeout", "600"], "--timeout: between 1 and 60"),
+        (["--timeout", "soon"], "--timeout: not a number"),
+    ],
+)
+async def test_forced_mode_flags_refuse_bad_values_in_one_line(flags: list[str], words: str) -> None:
+    code, out, err = await cli("smtp.example.com", *flags)
+    assert code == 2
+    assert out == ""
+    assert len(err.strip().splitlines()) == 1
+    assert words in err
+
+
+async def test_forced_port_ehlo_and_timeout_reach_a_real_server(port_2525: Certs) -> None:
+    env = {"PROBE_ALLOW_NETWORKS": "127.0.0.0/8", "PROBE_TIMEOUT": "5", "SSL_CERT_FILE": port_2525.ca_file}
+    _code, out, _err = await cli("127.0.0.1", "--port", "2525", "--ehlo", "client.example.org", "--timeout", "4",
+                                "--json", env=env)
+    doc = json.loads(out)
+    assert [p["port"] for p in doc["ports"]] == [2525]
+    assert doc["ports"][0]["status"] == "ok"
+    assert port_2525.seen_ehlo == ["client.example.org", "client.example.org"]  # before and after STARTTLS
+    still_refused = await cli("127.0.0.1", "--port", "2525", "--timeout", "4")  # allow-list still applies
+    assert still_refused[0] == 2
+    assert "not allowed" in still_refused[2]
