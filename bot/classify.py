@@ -160,8 +160,16 @@ def classify(ext: Extraction, kb: KnowledgeBase, *, lint: Iterable[LintIssue] = 
     scores: dict[str, float] = {}
     fired: dict[str, list[Signal]] = {}
     extra: dict[str, list[Evidence]] = {}  # evidence from lint and the live probe, shown first
-    for cid, signals in kb.signals_by_cause.items():
-        scores[cid], fired[cid] = score_signals(signals, ext)
+    index = kb.signal_index
+    if index is None:   # a knowledge base built without its index (never by load_knowledge_base)
+        for cid, signals in kb.signals_by_cause.items():
+            scores[cid], fired[cid] = score_signals(signals, ext)
+    else:
+        facts = ext.facts
+        candidates = index.candidates(ext.matched, facts.reply_codes, facts.enhanced_codes)
+        for cid, signals in kb.signals_by_cause.items():
+            positions = candidates.get(cid)
+            scores[cid], fired[cid] = score_signals([signals[i] for i in positions] if positions else (), ext)
     weights = {rule.id: rule.weight for rule in kb.lint_rules}
     for issue in lint:
         scores[issue.cause] = scores.get(issue.cause, 0.0) + weights.get(issue.id, 1.0)

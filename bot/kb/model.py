@@ -9,7 +9,7 @@ from typing import Any
 from bot.kb.patterns import PatternBank
 
 __all__ = ["GENERIC_FACTOR", "HINT_CAP", "KINDS", "KIND_WEIGHTS", "Cause", "Client", "Conditions", "FactReader",
-           "KnowledgeBase", "LintRule", "MessageFile", "Provider", "Signal"]
+           "KnowledgeBase", "LintRule", "MessageFile", "Provider", "Signal", "SignalIndex"]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -178,14 +178,77 @@ class KnowledgeBase:
     # messages signals that count against is_smtp. Left empty, they are derived from `causes` and `messages`.
     signals_by_cause: Mapping[str, tuple[Signal, ...]] = field(default_factory=dict)
     not_smtp_signals: tuple[Signal, ...] = ()
+    # Which signals a paste can fire at all, by what triggers them: built at load time, so classifying a paste
+    # looks at the few signals its matched patterns and reply codes name instead of all ~900.
+    signal_index: SignalIndex | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
-        if self.signals_by_cause or not self.causes:
-            return
-        extra: dict[str, list[Signal]] = {}
-        for message_file in self.messages.values():
-            for signal in message_file.signals:
-                extra.setdefault(signal.cause or "", []).append(signal)
-        object.__setattr__(self, "signals_by_cause", {cid: cause.signals + tuple(extra.get(cid, ()))
-                                                       for cid, cause in self.causes.items()})
-        object.__setattr__(self, "not_smtp_signals", tuple(extra.get("not_smtp", ())))
+        if not self.signals_by_cause and self.causes:
+            extra: dict[str, list[Signal]] = {}
+            for message_file in self.messages.values():
+                for signal in message_file.signals:
+                    extra.setdefault(signal.cause or "", []).append(signal)
+            object.__setattr__(self, "signals_by_cause", {cid: cause.signals + tuple(extra.get(cid, ()))
+                                                           for cid, cause in self.causes.items()})
+            object.__setattr__(self, "not_smtp_signals", tuple(extra.get("not_smtp", ())))
+        if self.signal_index is None:
+            object.__setattr__(self, "signal_index", SignalIndex.build(self.signals_by_cause))
+
+
+Slot = tuple[str, int]   # (cause id, position of the signal in signals_by_cause[cause id])
+
+
+@dataclass(frozen=True)
+class SignalIndex:
+    """Signals by trigger: a pattern index, a reply code, an enhanced code (or its class prefix), or none (a signal
+    of conditions only, always looked at)."""
+
+    by_pattern: Mapping[int, tuple[Slot, ...]]
+    by_reply: Mapping[int, tuple[Slot, ...]]
+    by_enhanced: Mapping[str, tuple[Slot, ...]]
+    by_prefix: tuple[tuple[str, Slot], ...]
+    always: tuple[Slot, ...]
+
+    @staticmethod
+    def build(signals_by_cause: Mapping[str, tuple[Signal, ...]]) -> SignalIndex:
+        by_pattern: dict[int, list[Slot]] = {}
+        by_reply: dict[int, list[Slot]] = {}
+        by_enhanced: dict[str, list[Slot]] = {}
+        by_prefix: list[tuple[str, Slot]] = []
+        always: list[Slot] = []
+        for cid, signals in signals_by_cause.items():
+            for pos, signal in enumerate(signals):
+                slot = (cid, pos)
+                if signal.triggers:
+                    for index in signal.triggers:
+                        by_pattern.setdefault(index, []).append(slot)
+                elif signal.reply_code is not None:
+                    by_reply.setdefault(signal.reply_code, []).append(slot)
+                elif signal.enhanced_code is not None:
+                    if signal.enhanced_code.endswith("."):
+                        by_prefix.append((signal.enhanced_code, slot))
+                    else:
+                        by_enhanced.setdefault(signal.enhanced_code, []).append(slot)
+                else:
+                    always.append(slot)
+        return SignalIndex({k: tuple(v) for k, v in by_pattern.items()}, {k: tuple(v) for k, v in by_reply.items()},
+                           {k: tuple(v) for k, v in by_enhanced.items()}, tuple(by_prefix), tuple(always))
+
+    def candidates(self, matched: frozenset[int], reply_codes: tuple[int, ...],
+                   enhanced_codes: tuple[str, ...]) -> dict[str, list[int]]:
+        """For each cause, the positions of the signals that can fire on a paste with these triggers, in order."""
+        slots: set[Slot] = set(self.always)
+        for index in matched:
+            slots.update(self.by_pattern.get(index, ()))
+        for reply in reply_codes:
+            slots.update(self.by_reply.get(reply, ()))
+        for enhanced in enhanced_codes:
+            slots.update(self.by_enhanced.get(enhanced, ()))
+        if enhanced_codes:
+            slots.update(slot for prefix, slot in self.by_prefix if any(c.startswith(prefix) for c in enhanced_codes))
+        out: dict[str, list[int]] = {}
+        for cid, pos in slots:
+            out.setdefault(cid, []).append(pos)
+        for positions in out.values():
+            positions.sort()
+        return out

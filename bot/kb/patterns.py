@@ -12,9 +12,10 @@ compiled database is cached on disk by the hash of the patterns (the first load 
 Hyperscan runs in byte mode: its UTF-8 mode lost matches when certain patterns shared a database (seen with
 Hyperscan 5.4 / python-hyperscan 0.9.1; tests/core/test_pattern_scan.py checks the two engines agree on every
 knowledge example and test paste). In byte mode `.` would take one byte of a multi-byte character, not the
-whole character, so `.`, `[^…]`, `\\W`, `\\S` and `\\D` are rewritten to take a whole UTF-8 character (_byte_mode);
-patterns where that would not be exact (non-ASCII inside a class, `(?s)`, case-insensitive non-ASCII letters) and
-those Hyperscan cannot take (an anchor inside the pattern) stay in a small RE2 set.
+whole character, so `.`, `[^…]`, `\\W`, `\\S` and `\\D` are rewritten to take a whole UTF-8 character, and a
+case-insensitive non-ASCII letter is written out in its cases, `(?:É|é)` (_byte_mode); patterns where a rewrite
+would not be exact (non-ASCII inside a class, `(?s)`, Unicode classes) and those Hyperscan cannot take (an anchor
+inside the pattern) stay in a small RE2 set.
 """
 
 from __future__ import annotations
@@ -109,14 +110,19 @@ def line_at(data: bytes, start: int, end: int) -> str:
 
 HS_CACHE_DIR = Path(tempfile.gettempdir()) / "smtp-help-kb-cache"
 # An unescaped `.`, \W, \S, \D or a negated class: in byte mode these see a non-ASCII character as several bytes.
-_CHAR_SENSITIVE = re2.compile(r"(?:^|[^\\])(?:\\\\)*(?:\.|\\[WSD]|\[\^)")
 
 
 _UTF8_CHAR = r"[\xc0-\xff][\x80-\xbf]{1,3}"
 _BYTE_CLASSES = {"W": "0-9A-Za-z_", "S": "\\t\\n\\f\\r ", "D": "0-9"}
 
 
-def _byte_mode(pattern: str) -> str | None:
+def _case_variants(ch: str) -> str:
+    """A non-ASCII letter and its other cases as a byte-mode alternation ("é" -> "(?:É|é)"), as RE2's (?i) folds."""
+    variants = {v for v in (ch, ch.lower(), ch.upper(), ch.upper().lower(), ch.lower().upper()) if len(v) == 1}
+    return "(?:" + "|".join(sorted(variants)) + ")" if len(variants) > 1 else ch
+
+
+def _byte_mode(pattern: str, *, caseless: bool = False) -> str | None:
     """The pattern rewritten so that, run on UTF-8 bytes, it matches what RE2 matches on characters: `.`, `[^…]`,
     `\\W`, `\\S` and `\\D` each take a whole multi-byte character (a byte-mode `.` would take one byte of `’`).
     None where the rewrite would not be exact: non-ASCII in the pattern's classes, `(?s)`, Unicode classes."""
@@ -145,12 +151,15 @@ def _byte_mode(pattern: str) -> str | None:
             if j >= n:
                 return None
             body = pattern[start:j]
-            if not body.isascii() or any(f"\\{c}" in body for c in "WSDwsd"):
+            if not body.isascii() or any(f"\\{c}" in body for c in "WSD"):
                 return None
             out.append(f"(?:[^{body}\\x80-\\xff]|{_UTF8_CHAR})" if negated else pattern[i:j + 1])
             i = j + 1
         elif ch == ".":
             out.append(f"(?:[^\\n\\x80-\\xff]|{_UTF8_CHAR})")
+            i += 1
+        elif caseless and not ch.isascii() and ch.lower() != ch.upper():
+            out.append(_case_variants(ch))
             i += 1
         else:
             out.append(ch)
@@ -165,9 +174,8 @@ def _hs_parts(source: str) -> tuple[bytes, int] | None:
     if pattern.startswith("(?i)"):
         pattern = pattern[4:]
         flags |= hyperscan.HS_FLAG_CASELESS
-    if not pattern.isascii() and flags & hyperscan.HS_FLAG_CASELESS:
-        return None   # RE2 folds É/é; Hyperscan in byte mode does not
-    rewritten = _byte_mode(pattern)
+    # Hyperscan's caseless flag folds ASCII only; a non-ASCII letter is written out in its cases (É|é).
+    rewritten = _byte_mode(pattern, caseless=bool(flags & hyperscan.HS_FLAG_CASELESS))
     return None if rewritten is None else (rewritten.encode("utf-8"), flags)
 
 
@@ -233,7 +241,6 @@ class PatternBank:
     _local: threading.local = field(default_factory=threading.local)   # one Hyperscan scratch per thread
     # Hyperscan patterns whose `.`, \W, \S, \D or [^...] would count a non-ASCII character's bytes: on a paste that
     # is not ASCII, each one Hyperscan misses is asked again of RE2 ("No s.ha pogut" against "No s’ha pogut").
-    _char_sensitive: tuple[int, ...] = ()
 
     def add(self, pattern: str, *, ignore_case: bool) -> int:
         """Register a pattern (deduplicated) and return its index; raises ValueError if RE2 refuses it."""
@@ -250,9 +257,6 @@ class PatternBank:
         rest = list(range(len(self.sources)))
         if hyperscan is not None and use_hyperscan and self.sources:
             self._hs, rest = _hs_build(self.sources, cache_dir)
-            others = set(rest)
-            self._char_sensitive = tuple(i for i, source in enumerate(self.sources)
-                                         if i not in others and _CHAR_SENSITIVE.search(source))
         self._set_ids = rest
         self._set = None
         if rest:
@@ -277,9 +281,6 @@ class PatternBank:
             if scratch is None:
                 scratch = self._local.scratch = hyperscan.Scratch(self._hs)
             self._hs.scan(data, match_event_handler=hit, scratch=scratch)
-            if not data.isascii():
-                compiled = self.compiled
-                found.update(i for i in self._char_sensitive if i not in found and compiled[i].search(data))
         return frozenset(found)
 
     def first(self, index: int, data: bytes) -> Any:
