@@ -74,19 +74,20 @@ def _forced(args: argparse.Namespace) -> dict[str, Any]:
     """run_probe keyword arguments from --port / --ehlo / --timeout; InputError (one line) for bad values.
     The port allow-list and the SSRF checks apply as for any target (run_probe checks the port)."""
     kw: dict[str, Any] = {}
-    if args.port is not None:
-        if not args.port.isascii() or not args.port.isdigit() or len(args.port) > 5:
+    port, ehlo, timeout_text = (getattr(args, k, None) for k in ("port", "ehlo", "timeout"))  # callers' Namespaces
+    if port is not None:
+        if not port.isascii() or not port.isdigit() or len(port) > 5:
             raise InputError("--port: not a number")
-        kw["ports"] = [int(args.port)]
-    if args.ehlo is not None:
-        if not _ehlo_name_ok(args.ehlo):
+        kw["ports"] = [int(port)]
+    if ehlo is not None:
+        if not _ehlo_name_ok(ehlo):
             raise InputError(
                 "--ehlo: give a host name (letters, digits, dots, hyphens) or an address literal [1.2.3.4]"
             )
-        kw["ehlo_name"] = args.ehlo
-    if args.timeout is not None:
+        kw["ehlo_name"] = ehlo
+    if timeout_text is not None:
         try:
-            timeout = float(args.timeout)
+            timeout = float(timeout_text)
         except ValueError:
             raise InputError("--timeout: not a number of seconds") from None
         if not MIN_TIMEOUT_S <= timeout <= MAX_TIMEOUT_S:
