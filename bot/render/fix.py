@@ -5,6 +5,7 @@ from __future__ import annotations
 from bot.kb.model import KnowledgeBase
 from bot.model import Diagnosis, Facts
 from bot.render.env import render_template
+from bot.render.order import first_step_first
 
 __all__ = ["fix_sources", "fix_text"]
 
@@ -35,4 +36,6 @@ def fix_text(diagnosis: Diagnosis, kb: KnowledgeBase, cause_id: str | None = Non
     rendered = [render_template(kb, source, facts=facts, provider=provider, client=client, mrkdwn=mrkdwn,
                                 evidence=evidence).strip()
                 for source in fix_sources(kb, cause_id, facts)]
+    if rendered:  # the step this paste's own words point to goes first (bot.render.order)
+        rendered[0] = first_step_first(rendered[0], diagnosis.text)
     return "\n\n".join(part for part in rendered if part)

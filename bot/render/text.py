@@ -10,6 +10,7 @@ from bot.render.dialogue import STEP_LABELS, dialogue_lines
 from bot.render.env import APP_ENV
 from bot.render.fix import fix_text
 from bot.render.names import cause_summary, cause_title, client_name, provider_name
+from bot.render.order import Seen
 from bot.render.ports import TABLE_HEAD, PortRow, port_rows
 from bot.text import strip_controls
 
@@ -22,15 +23,23 @@ _WIDTHS = (6, 12, 22, 24, 12)  # the last column (what the server said) takes th
 
 
 def render_text(diagnosis: Diagnosis, kb: KnowledgeBase) -> str:
-    """Readable plain text: likely cause, evidence, fix steps, other candidates, facts read, the probe's table."""
+    """Readable plain text in the answer's order (bot.render.order): the cause in one line, the fix with the
+    step for this paste first, then why, what was read, what is not sure yet, evidence, the dialogue, settings
+    warnings, other candidates and the probe's table. No sentence is said twice."""
     top = diagnosis.top
     facts = diagnosis.facts
+    title = cause_title(kb, top.id) if top else None
+    fix = fix_text(diagnosis, kb, mrkdwn=False) if top else ""
+    seen = Seen(title or "", fix)
     return APP_ENV.get_template("diagnosis.txt.j2").render(
         d=diagnosis,
         top=top,
-        title=cause_title(kb, top.id) if top else None,
-        summary=cause_summary(kb, top.id) if top else None,
-        fix=fix_text(diagnosis, kb, mrkdwn=False) if top else "",
+        title=title,
+        summary=seen.new_part(cause_summary(kb, top.id) or "") if top else "",
+        fix=fix,
+        ambiguity=seen.new_part(diagnosis.ambiguity or ""),
+        evidence=seen.keep((str(e) for e in top.evidence), whole=True) if top else [],
+        lint=seen.keep(issue.message for issue in diagnosis.lint),
         others=[(c, cause_title(kb, c.id)) for c in diagnosis.causes[1:]],
         provider=provider_name(kb, facts.provider),
         client=client_name(kb, facts.client),

@@ -14,6 +14,7 @@ from bot.model import CauseMatch, Diagnosis
 from bot.render.dialogue import STEP_LABELS, dialogue_lines
 from bot.render.escape import escape_mrkdwn
 from bot.render.names import cause_summary, cause_title, client_name, provider_name
+from bot.render.order import Seen
 from bot.render.slack.actions import (
     ACTION_AUTH_CHECK,
     ACTION_FIXED,
@@ -64,10 +65,10 @@ def _pick(d: Diagnosis, cause_id: str | None) -> CauseMatch | None:
     return next((c for c in d.causes if c.id == cause_id), CauseMatch(id=cause_id, confidence=0.0))
 
 
-def _evidence_lines(match: CauseMatch) -> str:
-    lines = [f"• {esc(str(e))}" for e in match.evidence[:MAX_EVIDENCE_LINES]]
-    if len(match.evidence) > MAX_EVIDENCE_LINES:
-        lines.append(f"• … and {len(match.evidence) - MAX_EVIDENCE_LINES} more")
+def _evidence_lines(evidence: Sequence[str]) -> str:
+    lines = [f"• {esc(e)}" for e in evidence[:MAX_EVIDENCE_LINES]]
+    if len(evidence) > MAX_EVIDENCE_LINES:
+        lines.append(f"• … and {len(evidence) - MAX_EVIDENCE_LINES} more")
     return "\n".join(lines)
 
 
@@ -118,31 +119,34 @@ def diagnosis_blocks(d: Diagnosis, *, kb: KnowledgeBase, fix: str | None,
         body.append(context(intro))
     if changes:
         body.append(section("*What changed*\n" + "\n".join(f"• {esc(c)}" for c in changes[:10])))
-    summary = esc(cause_summary(kb, match.id), 1200)
-    body.append(
-        section(
-            f"*{escape_mrkdwn(title)}* — {confidence_label(match.confidence)}" + (f"\n{summary}" if summary else "")
-        )
-    )
+    # The answer's order (bot.render.order): the cause in one line, the fix with this paste's step first, then
+    # why, what was read, what is not sure yet, evidence, the dialogue, warnings; no sentence said twice.
+    seen = Seen(title, fix or "")
+    body.append(section(f"*{escape_mrkdwn(title)}* — {confidence_label(match.confidence)}"))
+    if fix:
+        for i, chunk in enumerate(chunks(fix, SECTION_MAX - 50)):
+            body.append(section(("*How to fix it*\n" if i == 0 else "") + chunk))
+        body.append(divider())
+    summary = esc(seen.new_part(cause_summary(kb, match.id) or ""), 1200)
+    if summary:
+        body.append(context(summary))
     facts = _facts_line(d, kb)
     if facts:
         body.append(context(facts))
-    if match.evidence:
-        body.append(section("*Evidence*\n" + _evidence_lines(match)))
+    ambiguity = seen.new_part(d.ambiguity or "") if cause_id is None else ""
+    if ambiguity:
+        body.append(section(f"*Not sure yet:* {esc(ambiguity, 1000)}"))
+    evidence = seen.keep((str(e) for e in match.evidence), whole=True)
+    if evidence:
+        body.append(section("*Evidence*\n" + _evidence_lines(evidence)))
     if d.transcript is not None and cause_id is None:
         body.append(section(_dialogue(d)))
-    if d.ambiguity and cause_id is None:
-        body.append(section(f"*Not sure yet:* {esc(d.ambiguity, 1000)}"))
-    for issue in d.lint[:5]:
-        body.append(section(f":warning: {esc(issue.message, 1000)}"))
+    for message in seen.keep(issue.message for issue in d.lint[:5]):
+        body.append(section(f":warning: {esc(message, 1000)}"))
     if d.probe is not None:
         body.extend(probed_answer_blocks(d, kb))
     elif d.findings:
         body.append(section("*Live probe*\n" + "\n".join(f"• {esc(f.detail)}" for f in d.findings[:10])))
-    if fix:
-        body.append(divider())
-        for i, chunk in enumerate(chunks(fix, SECTION_MAX - 50)):
-            body.append(section(("*How to fix it*\n" if i == 0 else "") + chunk))
     if d.facts.secrets:
         kinds = ", ".join(escape_mrkdwn(k.replace("_", " ")) for k in d.facts.secrets)
         body.append(context(f":lock: Redacted from the paste: {kinds}. Rotate it if it was real."))
@@ -223,7 +227,7 @@ def other_causes_blocks(d: Diagnosis, *, kb: KnowledgeBase, ref: str, shown: str
     for c in others[:10]:
         text = f"*{escape_mrkdwn(cause_title(kb, c.id))}* — {confidence_label(c.confidence)}"
         if c.evidence:
-            text += "\n" + _evidence_lines(c)
+            text += "\n" + _evidence_lines(Seen().keep((str(e) for e in c.evidence), whole=True))
         body.append(
             {
                 "type": "section",
