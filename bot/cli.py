@@ -20,6 +20,40 @@ from bot.settings import Settings
 
 __all__ = ["main"]
 
+EPILOG = """\
+examples:
+  smtp-help                                  the local console (no Slack credentials), or the Slack app
+  smtp-help diagnose "535 5.7.8 Username and Password not accepted"
+  pbpaste | smtp-help diagnose --json        a paste on stdin, one JSON answer
+  smtp-help diagnose --jsonl < pastes.jsonl  {"id": ..., "text": ...} per line, one answer per line
+  smtp-help probe smtp.example.com           live probe (DNS, connect, TLS, AUTH offered; never sends mail)
+  smtp-help kb check                         validate knowledge/ after editing it
+
+environment:
+  SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET      the Slack app over HTTP (PORT, default 3000)
+  SLACK_APP_TOKEN                            Socket Mode instead of a public URL
+  SLACK_CLIENT_ID, SLACK_CLIENT_SECRET       OAuth install for several workspaces
+  DATABASE_URL, REDIS_URL                    PostgreSQL and Redis to scale out (default: SQLite, SMTP_HELP_DB)
+  SMTP_HELP_PROBE_DNS_SERVERS                resolvers every probe uses
+  PROBE_TIMEOUT, PROBE_CONCURRENCY           probe budget (seconds) and parallel ports
+  LOG_LEVEL                                  DEBUG, INFO (default), WARNING, ERROR
+
+exit codes:
+  0 answered   1 a --jsonl batch had bad lines   2 bad input or usage (one line on stderr)   130 interrupted
+"""
+
+
+def _version() -> str:
+    try:
+        from importlib.metadata import PackageNotFoundError, version
+    except ImportError:  # pragma: no cover
+        return "unknown"
+    try:
+        return version("smtp-help")
+    except PackageNotFoundError:
+        return "unknown"
+
+
 # name -> (module, help); each module has add_arguments(parser) and run(args, settings) -> int
 PLUGGED_COMMANDS: dict[str, tuple[str, str]] = {
     "diagnose": ("bot.commands.diagnose", "diagnose a pasted SMTP error or settings (TEXT, or stdin)"),
@@ -39,7 +73,9 @@ def _load(name: str) -> ModuleType:
 def build_parser(chosen: str | None = None) -> argparse.ArgumentParser:
     """The argparse tree. Only the chosen command's module is imported to add its arguments: `serve` should not
     carry the probe CLI or the database migrations in memory just to list them in --help."""
-    parser = argparse.ArgumentParser(prog="smtp-help", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="smtp-help", description=__doc__.splitlines()[0], epilog=EPILOG,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=f"smtp-help {_version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.add_parser("run", help="the main job: Slack app with credentials, local console without")
     for name, (_module, help_text) in PLUGGED_COMMANDS.items():

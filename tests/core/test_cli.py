@@ -162,3 +162,12 @@ def test_kb_check_on_a_broken_copy_names_file_and_field_in_one_line(
     assert len(lines) == 1, p.stderr
     for word in named:
         assert word in lines[0], (word, lines[0])
+
+
+def test_version_and_help_say_what_a_newcomer_needs() -> None:
+    version = run("--version")
+    assert version.returncode == 0
+    assert version.stdout.startswith("smtp-help ")
+    helptext = run("--help").stdout
+    for needle in ("examples:", "environment:", "exit codes:", "SLACK_BOT_TOKEN", "smtp-help diagnose --jsonl"):
+        assert needle in helptext
