@@ -7,33 +7,79 @@ not said again (a long lint sentence used to show as evidence, as a warning and 
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Sequence
 from difflib import SequenceMatcher
+from typing import Any
+
+import re2
 
 __all__ = ["Seen", "first_step_first", "sentences"]
 
-_SENTENCE = re.compile(r"(?<=[.!?])[\"')\]]*\s+(?=[A-Z0-9\"'(`*_•-])")
-_STEP = re.compile(r"^(\d+)\.\s", re.M)
+# No backtracking engine on text a user can send (tests/security/test_no_backtracking.py): sentences and steps are
+# split by plain scans, the condition of a fix step is read with RE2.
+_OPTIONS = re2.Options()
+_OPTIONS.log_errors = False
+
+
+def _re(pattern: str) -> Any:
+    return re2.compile(pattern, _OPTIONS)
+
+
+_SENTENCE_END = ".!?"
+_CLOSERS = "\"')]"
+_SENTENCE_START = "\"'(`*_•-"
 # "If the error mentions Security Defaults, …" / 'If the words after 5.7.139 mention "disabled" or "x", …'
-_CONDITION = re.compile(
-    r"^\s*If\b[^:]*?\b(?:mentions?|says?|contains?|reads?|shows?)\b\s+(?P<what>[^:,]+?(?:,\s*or\b[^:,]+)?)(?:[,:]|$)",
-    re.I)
-_QUOTED = re.compile(r"[\"“']([^\"”']{3,80})[\"”']")
+_CONDITION = _re(
+    r"(?i)^\s*If\b[^:]*?\b(?:mentions?|says?|contains?|reads?|shows?)\b\s+(?P<what>[^:,]+?(?:,\s*or\b[^:,]+)?)"
+    r"(?:[,:]|$)")
+_QUOTED = _re(r"[\"“']([^\"”']{3,80})[\"”']")
+_ARTICLE = _re(r"(?i)^(?:the|a|an)\s+")
+_OR = _re(r"\s+or\s+")
 _MIN_OVERLAP = 40  # characters: two evidence lines sharing this much are one line cut at two offsets
 
 
 def _key(text: str) -> str:
     """A sentence as compared: lower case, markup and punctuation runs folded to one space."""
-    return re.sub(r"[\W_]+", " ", text.lower()).strip()
+    return " ".join("".join(ch if ch.isalnum() else " " for ch in text.lower()).split())
+
+
+def _unbullet(line: str) -> str:
+    """A line without its list bullet or step number ("- ", "• ", "3. ")."""
+    stripped = line.lstrip()
+    if stripped[:1] in ("-", "•", "*") and stripped[1:2].isspace():
+        return stripped[2:].strip()
+    digits = len(stripped) - len(stripped.lstrip("0123456789"))
+    if digits and stripped[digits:digits + 1] == "." and stripped[digits + 1:digits + 2].isspace():
+        return stripped[digits + 2:].strip()
+    return line.strip()
+
+
+def _split_sentences(line: str) -> list[str]:
+    """Split after . ! or ? (and any closing quotes or brackets) where whitespace and a capital, digit, quote,
+    bracket or bullet follow."""
+    out, start, i, n = [], 0, 0, len(line)
+    while i < n:
+        if line[i] in _SENTENCE_END:
+            j = i + 1
+            while j < n and line[j] in _CLOSERS:
+                j += 1
+            k = j
+            while k < n and line[k].isspace():
+                k += 1
+            if k > j and k < n and (line[k].isupper() or line[k].isdigit() or line[k] in _SENTENCE_START):
+                out.append(line[start:j])
+                start = i = k
+                continue
+        i += 1
+    out.append(line[start:])
+    return out
 
 
 def sentences(text: str) -> list[str]:
     """The sentences of a line (list bullets and step numbers are not sentences of their own)."""
     out = []
     for line in text.splitlines():
-        line = re.sub(r"^\s*(?:[-•*]|\d+\.)\s+", "", line).strip()
-        out += [s.strip() for s in _SENTENCE.split(line) if s.strip()]
+        out += [s.strip() for s in _split_sentences(_unbullet(line)) if s.strip()]
     return out
 
 
@@ -97,21 +143,32 @@ def _overlap(a: str, b: str) -> bool:
     return m.size >= min(_MIN_OVERLAP, short) or m.size >= 0.8 * short
 
 
+def _step_number(line: str) -> bool:
+    digits = len(line) - len(line.lstrip("0123456789"))
+    return bool(digits) and line[digits:digits + 1] == "." and line[digits + 1:digits + 2].isspace()
+
+
 def _split_steps(text: str) -> tuple[str, list[str], str]:
     """(text before step 1, the numbered steps without their numbers, text after the last step's paragraph)."""
-    starts = [m.start() for m in _STEP.finditer(text)]
+    lines = text.split("\n")
+    starts = [i for i, line in enumerate(lines) if _step_number(line)]
     if len(starts) < 2:
         return text, [], ""
-    head = text[:starts[0]]
-    body = text[starts[0]:]
+    head = "".join(line + "\n" for line in lines[:starts[0]])
+    body_lines = lines[starts[0]:]
     tail = ""
-    cut = body.find("\n\n")
-    if cut != -1:
-        body, tail = body[:cut], body[cut:]
-    steps = [s for s in _STEP.split(body) if s is not None]
-    # split gives ['', '1', 'text', '2', 'text', …]
-    texts = [steps[i + 1].rstrip("\n") for i in range(1, len(steps) - 1, 2)]
-    return head, texts, tail
+    if "" in body_lines:
+        cut = body_lines.index("")
+        tail = "\n" + "\n".join(body_lines[cut:])
+        body_lines = body_lines[:cut]
+    steps: list[str] = []
+    for line in body_lines:
+        if _step_number(line):
+            digits = len(line) - len(line.lstrip("0123456789"))
+            steps.append(line[digits + 2:])
+        elif steps:
+            steps[-1] += "\n" + line
+    return head, steps, tail
 
 
 def _conditions(step: str) -> Sequence[str]:
@@ -122,7 +179,7 @@ def _conditions(step: str) -> Sequence[str]:
     quoted = _QUOTED.findall(what)
     if quoted:
         return [q.strip() for q in quoted]
-    return [p.strip(" .") for p in re.split(r"\s+or\s+", re.sub(r"^(?:the|a|an)\s+", "", what.strip(), flags=re.I))]
+    return [p.strip(" .") for p in _OR.split(_ARTICLE.sub("", what.strip()))]
 
 
 def first_step_first(fix: str, paste: str) -> str:
