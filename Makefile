@@ -29,7 +29,8 @@ test: system $(STAMP)
 	@if [ -f ../shared/eval/score.py ]; then \
 		$(BIN)/python ../shared/eval/score.py ../shared/eval/dev.jsonl --cmd "$(BIN)/smtp-help diagnose --jsonl" \
 			--min-top1 0.80 --min-top3 0.90 --min-specificity 0.95 > .eval-score.txt; status=$$?; \
-		tail -n 1 .eval-score.txt; rm -f .eval-score.txt; exit $$status; \
+		tail -n 1 .eval-score.txt; rm -f .eval-score.txt; [ $$status -eq 0 ] || exit $$status; \
+		$(BIN)/python scripts/not_from_dev.py ../shared/eval/dev.jsonl; \
 	else echo "../shared/eval not present: accuracy bar not checked"; fi
 	$(BIN)/python -m pytest -q
 

@@ -28,7 +28,7 @@ from tests.slack.engine import fake_diagnose, fake_fix_text
 from tests.slack.fake_slack import FakeSlack
 from tests.tinykb import tiny_kb
 
-PAYLOADS = Path(__file__).resolve().parent / "payloads"  # vendored from ../shared/slack_payloads
+PAYLOADS = Path(__file__).resolve().parent / "payloads"  # Slack's documented payloads, copied into the repository
 SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 
 
