@@ -296,8 +296,6 @@ BAR_LINEAR_RATIO = 5.0
 
 def _own_corpus() -> list[str]:
     """Every realistic text the repository holds: knowledge examples, test pastes, transcripts, live-fire output."""
-    import random  # noqa: F401 - imported for the caller's seeded shuffles
-
     import yaml
 
     texts: list[str] = []
@@ -309,9 +307,8 @@ def _own_corpus() -> list[str]:
         elif isinstance(node, list):
             for value in node:
                 walk(value)
-        elif (isinstance(node, str) and 30 <= len(node) <= 6000 and "\n" in node) or (
-                isinstance(node, str) and 60 <= len(node) <= 6000):
-            texts.append(node)
+        elif isinstance(node, str) and (60 if "\n" not in node else 30) <= len(node) <= 6000:
+            texts.append(node)   # a paste-like text: several lines, or one long line
 
     for path in sorted((ROOT / "knowledge").rglob("*.yaml")) + sorted((ROOT / "tests" / "data").rglob("*.yaml")):
         walk(yaml.safe_load(path.read_text(encoding="utf-8")))
