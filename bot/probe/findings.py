@@ -147,6 +147,50 @@ def _port_findings(p: PortResult, table: dict[str, tuple[str, bool]], kb: Knowle
     return out
 
 
+def _address_findings(ports: tuple[PortResult, ...], table: dict[str, tuple[str, bool]]) -> list[Finding]:
+    """Some addresses of the host connect and others do not, on the same port: one finding per family that fails
+    whole ("IPv6 broken, IPv4 fine"), one for addresses failing beside working ones of their own family."""
+    observe = partial(_seen, table=table)
+    family_down: dict[str, dict[str, str]] = {}  # family -> {address: status}
+    family_ports: dict[str, list[str]] = {}
+    working: dict[str, set[str]] = {}
+    partly: dict[str, str] = {}
+    partly_ports: list[str] = []
+    for p in ports:
+        ok = [a for a in p.addresses if a.status == "ok"]
+        bad = [a for a in p.addresses if a.status != "ok"]
+        if not ok or not bad:
+            continue
+        for family in ("IPv6", "IPv4"):
+            mine = [a for a in p.addresses if a.family == family]
+            if mine and not any(a.status == "ok" for a in mine):
+                family_down.setdefault(family, {}).update({a.address: a.status for a in mine})
+                family_ports.setdefault(family, []).append(str(p.port))
+                working.setdefault(family, set()).update(a.address for a in ok)
+            elif mine:
+                lost = {a.address: a.status for a in mine if a.status != "ok"}
+                if lost:
+                    partly.update(lost)
+                    partly_ports.append(str(p.port))
+    out: list[Finding] = []
+    for family, down in family_down.items():
+        other = "IPv4" if family == "IPv6" else "IPv6"
+        failed = ", ".join(f"{a} {status}" for a, status in list(down.items())[:3])
+        fine = ", ".join(sorted(working[family])[:3])
+        detail = (f"{family} does not connect on port {', '.join(dict.fromkeys(family_ports[family]))} "
+                  f"({failed}) while {other} does ({fine}): a client that tries {family} first and does not "
+                  f"fall back times out; fix the {family} route or firewall, or the host's "
+                  f"{'AAAA' if family == 'IPv6' else 'A'} record, or make the client use {other}")
+        out.append(observe("ipv6_broken", detail=detail) if family == "IPv6" else observe("ipv4_broken", detail=detail))
+    if partly:
+        failed = ", ".join(f"{a} {status}" for a, status in list(partly.items())[:3])
+        out.append(observe("address_unreachable",
+            detail=(f"some addresses of the host do not connect on port {', '.join(dict.fromkeys(partly_ports))} "
+                    f"({failed}) while others do: a client that picks one of them fails now and then"),
+        ))
+    return out
+
+
 def findings_for(report: ProbeReport, *, kb: KnowledgeBase | None = None) -> tuple[Finding, ...]:
     """The findings of a report, most decisive first, without duplicates. `kb` reads refused AUTH replies and
     locates knowledge/probe.yaml (default: the repository's knowledge/)."""
@@ -211,6 +255,7 @@ def findings_for(report: ProbeReport, *, kb: KnowledgeBase | None = None) -> tup
         )
     for p in ports:
         out.extend(_port_findings(p, table, kb))
+    out.extend(_address_findings(ports, table))
     if dns.sender_domain:
         for kind, verdict in (("SPF", dns.spf_verdict), ("DMARC", dns.dmarc_verdict)):
             if verdict and verdict.startswith(("missing", "broken", "open")):

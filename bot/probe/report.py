@@ -8,7 +8,7 @@ written and read by the generic codec (bot/codec.py) through `to_dict()` / `from
       "target": str,            # what the user asked for, credentials redacted
       "host": str,              # ASCII host name (IDN as xn--) or IP literal
       "provider": str | null,   # knowledge/providers id when the host is recognised
-      "addresses": [str, ...],  # validated addresses, the first one is the one probed
+      "addresses": [str, ...],  # validated addresses; every one is tried on each port (ports[].addresses)
       "duration_ms": float,
       "dns": {"status": "ok"|"nxdomain"|"servfail"|"timeout"|"nodata"|"literal"|"error",
               "addresses": [...], "mx": [{"preference": int, "host": str}], "mx_status": str|null,
@@ -32,8 +32,12 @@ written and read by the generic codec (bot/codec.py) through `to_dict()` / `from
           "error": str|null,                    # short, control characters stripped
           "auth": null | {"ok": bool, "code": int|null, "text": str,   # only with out-of-band credentials
                           "mechanism": "PLAIN"|"LOGIN"|null},            # null: AUTH was not attempted
-          "timings": {step: ms}                 # connect, tls, greeting, ehlo, starttls, tls_handshake, ehlo_tls,
+          "timings": {step: ms},                # connect, tls, greeting, ehlo, starttls, tls_handshake, ehlo_tls,
                                                 # auth, quit (sent, not awaited), second_look: each step measured
+          "addresses": [{"address": str, "status": "ok"|"refused"|"timeout"|"unreachable"|"error",
+                         "connect_ms": float|null, "error": str|null,
+                         "used": bool}]             # every address of the host, Happy Eyeballs order (IPv6 first);
+                                                # used: the session ran on it (bot/probe/eyeballs.py)
       }],
       "status_feed": null | {"provider": str, "page": str|null, "ok": bool, "incident": bool,
                              "titles": [str], "error": str|null},
@@ -57,6 +61,7 @@ from bot.text import strip_controls
 
 __all__ = [
     "MAX_TEXT",
+    "AddressResult",
     "AuthResult",
     "CertInfo",
     "DnsFacts",
@@ -108,6 +113,23 @@ class AuthResult:
 
 
 @dataclass(frozen=True, kw_only=True)
+class AddressResult:
+    """How one address of the host answered a TCP connection on this port (bot/probe/eyeballs.py)."""
+
+    address: str
+    status: str  # ok | refused | timeout | unreachable | error
+    connect_ms: float | None = None
+    error: str | None = None
+    used: bool = False  # the session ran on this address
+
+    @property
+    def family(self) -> str:
+        """'IPv6' or 'IPv4'."""
+        return "IPv6" if ":" in self.address else "IPv4"
+
+
+
+@dataclass(frozen=True, kw_only=True)
 class PortResult:
     """What one port did, from TCP connect to QUIT."""
 
@@ -132,6 +154,7 @@ class PortResult:
     error: str | None = None
     auth: AuthResult | None = None
     timings: Mapping[str, float] = field(default_factory=dict)  # ms per step: connect, greeting, ehlo, starttls, …
+    addresses: tuple[AddressResult, ...] = ()  # every address tried on this port, Happy Eyeballs order
 
     @property
     def auth_mechanisms(self) -> tuple[str, ...]:

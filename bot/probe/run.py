@@ -1,7 +1,8 @@
 """`run_probe`: one live probe of a target, from parsing it to the findings.
 
 Order of work: parse the target (targets.py) → port allow-list → rate-limit hook → concurrency slot →
-resolve once (dns.py) → SSRF check of every address → all ports at once, on the first address (smtp.py),
+resolve once (dns.py) → SSRF check of every address → all ports at once, each racing every address Happy
+Eyeballs style (eyeballs.py, smtp.py),
 together with SPF/DMARC of the sender domain and the provider's status feed (status.py) → findings.py.
 Nothing here raises for what a server or the network does; it raises InputError for unreadable targets,
 TargetNotAllowed for refused ones, ProbeError when the probe cannot run, ProbeTimeout if the budget is spent
@@ -167,7 +168,7 @@ async def _probe(
             async with asyncio.timeout(max(remaining(), 0.01)):
                 return await probe_port(
                     host=tgt.host,
-                    address=addresses[0],
+                    addresses=addresses,
                     port=port,
                     connect_port=port_map.get(port),
                     implicit=implicit,

@@ -18,11 +18,11 @@ import asyncio
 import contextlib
 import dataclasses
 import datetime as dt
-import errno
+import ipaddress
 import socket
 import ssl
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -36,7 +36,8 @@ from aiosmtplib import (
     SMTPTimeoutError,
 )
 
-from bot.probe.report import AuthResult, CertInfo, PortResult, clean_text
+from bot.probe.eyeballs import Race, connect_outcome, race, tcp_connect
+from bot.probe.report import AddressResult, AuthResult, CertInfo, PortResult, clean_text
 from bot.probe.targets import IPAddress
 from bot.probe.tls import parse_certificate
 
@@ -44,7 +45,6 @@ __all__ = ["DEFAULT_EHLO_NAME", "StepTimeouts", "budget_cut", "new_progress", "p
 
 # A fixed, public-looking EHLO name: aiosmtplib would otherwise send socket.getfqdn() (security.md S13).
 DEFAULT_EHLO_NAME = "probe.smtp-help.invalid"
-_UNREACHABLE = {errno.ENETUNREACH, errno.EHOSTUNREACH, errno.EADDRNOTAVAIL, errno.ENETDOWN, errno.EHOSTDOWN}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -82,6 +82,7 @@ class _Acc:
     error: str | None = None
     auth: AuthResult | None = None
     timings: dict[str, float] = field(default_factory=dict)
+    addresses: tuple[AddressResult, ...] = ()
 
     def result(self) -> PortResult:
         """The frozen result: every field of PortResult taken from this accumulator (a test pins that they agree)."""
@@ -97,30 +98,9 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-async def _tcp_connect(address: str, port: int, limit_s: float) -> socket.socket:
-    """A connected non-blocking socket to exactly this address (no name resolution anywhere)."""
-    family = socket.AF_INET6 if ":" in address else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    sock.setblocking(False)
-    try:
-        async with asyncio.timeout(limit_s):
-            await asyncio.get_running_loop().sock_connect(sock, (address, port))
-    except BaseException:
-        sock.close()
-        raise
-    return sock
-
-
 def _connect_failure(acc: _Acc, exc: BaseException) -> None:
     acc.stage = "connect"
-    if isinstance(exc, TimeoutError):
-        acc.status, acc.error = "timeout", "no answer to the TCP connection (dropped or filtered)"
-    elif isinstance(exc, ConnectionRefusedError):
-        acc.status, acc.error = "refused", "connection refused (nothing listens on this port)"
-    elif isinstance(exc, OSError) and exc.errno in _UNREACHABLE:
-        acc.status, acc.error = "unreachable", clean_text(exc.strerror or str(exc), 120)
-    else:
-        acc.status, acc.error = "error", clean_text(str(exc) or type(exc).__name__, 120)
+    acc.status, acc.error = connect_outcome(exc)
 
 
 def _tls_facts(acc: _Acc, smtp: aiosmtplib.SMTP, host: str, *, trusted: bool, error: str | None) -> None:
@@ -376,7 +356,8 @@ async def _speaks_tls(
 async def probe_port(
     *,
     host: str,
-    address: IPAddress,
+    address: IPAddress | None = None,
+    addresses: Sequence[IPAddress] = (),
     port: int,
     connect_port: int | None = None,
     implicit: bool,
@@ -386,17 +367,55 @@ async def probe_port(
     credentials: tuple[str, str] | None = None,
     acc: Any = None,
 ) -> PortResult:
-    """Probe one port of one checked address; never raises for anything the server or network does.
+    """Probe one port of checked addresses; never raises for anything the server or network does.
 
-    `port` is the submission port reported; `connect_port` the TCP port actually dialled (the lab maps
-    465 to a high port, say). `contexts` is (verifying, non-verifying) from tls.client_contexts().
-    Pass `acc=new_progress(...)` to read partial progress if the caller cancels this coroutine.
+    `addresses` (or the one `address`) are raced Happy Eyeballs style (bot/probe/eyeballs.py): the session runs
+    on the first that connects, every address gets a result. `port` is the submission port reported;
+    `connect_port` the TCP port actually dialled (the lab maps 465 to a high port, say). `contexts` is
+    (verifying, non-verifying) from tls.client_contexts(). Pass `acc=new_progress(...)` to read partial
+    progress if the caller cancels this coroutine.
     """
-    state: _Acc = acc if acc is not None else new_progress(port=port, address=address, implicit=implicit)
-    addr, dial = str(address), connect_port or port
+    candidates = tuple(addresses) or ((address,) if address is not None else ())
+    if not candidates:
+        raise ValueError("probe_port needs an address")
+    state: _Acc = acc if acc is not None else new_progress(port=port, address=candidates[0], implicit=implicit)
+    dial = connect_port or port
+    dialled: list[Race] = []
 
     async def open_sock() -> socket.socket:
-        return await _tcp_connect(addr, dial, timeouts.connect)
+        if not dialled:  # the first connection races every address; the later ones go to the one that answered
+            dialled.append(await race(candidates, dial, limit_s=timeouts.connect))
+            state.address = dialled[0].address or state.address
+            if dialled[0].sock is None:
+                raise dialled[0].failure()
+            return dialled[0].sock
+        return await tcp_connect(state.address, dial, timeouts.connect)
+
+    try:
+        await _probe_port(state, open_sock, host=host, port=port, implicit=implicit, contexts=contexts,
+                          timeouts=timeouts, ehlo_name=ehlo_name, credentials=credentials)
+        if dialled:
+            state.addresses = await dialled[0].settle()
+    finally:
+        if dialled and not state.addresses:  # cancelled (the probe's budget): what each address had done by then
+            dialled[0].cancel()
+            state.addresses = dialled[0].results()
+    return state.result()
+
+
+async def _probe_port(
+    state: _Acc,
+    open_sock: Callable[[], Awaitable[socket.socket]],
+    *,
+    host: str,
+    port: int,
+    implicit: bool,
+    contexts: tuple[ssl.SSLContext, ssl.SSLContext],
+    timeouts: StepTimeouts,
+    ehlo_name: str,
+    credentials: tuple[str, str] | None,
+) -> None:
+    address = ipaddress.ip_address(state.address)
 
     verify_ctx, insecure_ctx = contexts
     try:
@@ -440,7 +459,7 @@ async def probe_port(
             _copy(fresh, state)
     except (OSError, TimeoutError) as exc:
         _connect_failure(state, exc)
-        return state.result()
+        return
     if implicit and state.status == "error" and state.stage == "tls" and state.tls == "none":
         line = await _plaintext_greeting(open_sock, timeouts.step)
         if line and line[:3].isdigit():
@@ -456,7 +475,6 @@ async def probe_port(
         state.wrong_mode = "tls_on_starttls_port"
         state.status = "error"
         state.error = "the server expects TLS from the first byte (implicit TLS), not STARTTLS"
-    return state.result()
 
 
 def new_progress(*, port: int, address: IPAddress, implicit: bool) -> _Acc:

@@ -64,7 +64,17 @@ def _note(p: PortResult) -> str:
     return "-"
 
 
+def _result(p: PortResult) -> str:
+    """The port's status, and which of the host's addresses did not connect when others did ("ok, v6 down")."""
+    bad = [a for a in p.addresses if a.status != "ok"]
+    if not bad or len(bad) == len(p.addresses):
+        return p.status
+    families = {a.family for a in bad}
+    whole = [f for f in families if all(a.status != "ok" for a in p.addresses if a.family == f)]
+    return f"{p.status}, {'v6' if whole == ['IPv6'] else 'v4' if whole == ['IPv4'] else f'{len(bad)} addr'} down"
+
+
 def port_rows(report: ProbeReport) -> list[PortRow]:
     """One row per probed port (at most MAX_ROWS), in the order probed."""
-    return [PortRow(str(p.port), p.status, _tls(p) or "-", _auth(p), _cert(p), _note(p))
+    return [PortRow(str(p.port), _result(p), _tls(p) or "-", _auth(p), _cert(p), _note(p))
             for p in report.ports[:MAX_ROWS]]
