@@ -6,15 +6,13 @@ STAMP  := $(VENV)/.installed
 
 .PHONY: run test test-fast system lint bench eval kb-check clean
 
+# First install (~90 s): a few lines saying what happens, pip's output in .venv-setup.log (shown when a step fails).
 $(STAMP): pyproject.toml
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[dev]'
-	touch $(STAMP)
+	@PYTHON="$(PYTHON)" VENV="$(VENV)" STAMP="$(STAMP)" bash scripts/setup-venv.sh
 
-## run: the bot with Slack credentials in the environment; the local console without them
+## run: the bot with Slack credentials in the environment (or .env); the local console without them
 run: $(STAMP)
-	$(BIN)/smtp-help run
+	@$(BIN)/smtp-help run
 
 ## system: Debian packages the integration suites and benchmarks use (Postfix, Dovecot, PostgreSQL, Redis, swaks, ab)
 system:
@@ -52,4 +50,4 @@ kb-check: $(STAMP)
 	$(BIN)/smtp-help kb check
 
 clean:
-	rm -rf $(VENV) .pytest_cache smtp-help.db
+	rm -rf $(VENV) .pytest_cache smtp-help.db .venv-setup.log

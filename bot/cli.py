@@ -107,8 +107,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if command == "run":
             command = "console" if settings.slack_mode == "console" else "serve"
             if command == "console":
-                print("No Slack credentials (SLACK_BOT_TOKEN / SLACK_CLIENT_ID) in the environment: "
-                      "starting the local console.", file=sys.stderr)
+                print("Starting the local console (no SLACK_BOT_TOKEN or SLACK_CLIENT_ID set)…", file=sys.stderr)
             parser = build_parser(command)
             args = parser.parse_args([command])
         if getattr(args, "unavailable", False):

@@ -68,12 +68,17 @@ _TLD_FILE = frozenset({"py", "php", "js", "ts", "java", "cs", "rb", "go", "json"
                        "trust", "protocols", "host", "port", "user", "password", "from", "fallback"})
 # Only assignments (KEY=value, key: value, "key": "value"): prose such as "the user credentials were incorrect"
 # must not be read as a username.
-_USERNAME = _re(r"(?i)(?:\busername|\buser_?name|\buser\b|smtp_?user|mail_?username|email_host_user|"
+_USERNAME = _re(r"(?i)(?:\busername|\buser[_ ]?name|\buser\b|smtp_?user|mail_?username|email_host_user|"
                 r"smtp_login|auth_?user|\bsmtpusername)[\"']?[ \t]*(?:=>|[:=])[ \t]*[\"']?([^\s\"',;()<>{}]*)")
 _SENDER = _re(r"(?i)(?:\bfrom|sender|mail_from_address|default_from_email|from_email|mail from:)\W{0,6}"
               r"[^@\s\"'<>]*@([a-z0-9.-]+\.[a-z]{2,24})")
 _ADDRESS_DOMAIN = _re(r"(?i)[a-z0-9._%+-]+@([a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,24})\b")
 _EMAIL = _re(r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,24}$")
+# Prose that pairs a port with its mode: "port 465, SSL", "587 with STARTTLS", "465 (SSL/TLS)". A bare "TLS" is left
+# out: apps use it for STARTTLS (Outlook, WordPress plugins) and for implicit TLS (Nodemailer's secure) alike.
+_PORT_MODE = _re(r"(?i)\b(?:25|465|587|2525)\b[ \t]?[,/(][ \t]?(?:with |using )?(SSL/TLS|SSL|STARTTLS|implicit TLS)\b|"
+                 r"\b(?:25|465|587|2525) (?:with|using) (SSL/TLS|SSL|STARTTLS|implicit TLS)\b")
+_PORT_MODES = {"ssl/tls": "implicit", "ssl": "implicit", "implicit tls": "implicit", "starttls": "starttls"}
 _SCHEME = _re(r"(?i)\b(smtps?|smtp\+starttls)://")
 _GREETING = _re(r"(?m)(?:^|[\s:>'\"])220[ -]" + _HOSTNAME + r"\b")
 _AUTH_SENT = _re(r"(?i)\bAUTH (?:LOGIN|PLAIN|CRAM-MD5|XOAUTH2|NTLM)\b|\b334 |\bVXNlcm5hbWU6|\bUGFzc3dvcmQ6|"
@@ -366,6 +371,8 @@ def extract(text: str, kb: KnowledgeBase, *, secrets: tuple[str, ...] = ()) -> E
     scheme = _SCHEME.search(data)
     if tls_mode is None and scheme:
         tls_mode = "implicit" if group(scheme, 1).lower() == "smtps" else None
+    if tls_mode is None and (said := _PORT_MODE.search(data)):
+        tls_mode = _PORT_MODES[(group(said, 1) or group(said, 2)).lower()]
     user_match = _USERNAME.search(data)
     username = settings.get("username", group(user_match, 1) if user_match else None)
     form = username_form(username)

@@ -234,3 +234,15 @@ def test_a_cause_s_hints_together_never_outrank_a_reply_code() -> None:
     assert KIND_WEIGHTS["hint"] * 5 > HINT_CAP
     assert HINT_CAP < KIND_WEIGHTS["code"] < KIND_WEIGHTS["message"]
     assert KIND_WEIGHTS["message"] * GENERIC_FACTOR < KIND_WEIGHTS["message"]
+
+
+def test_a_not_example_that_fires_its_signal_fails_kb_check(kb_copy: Path) -> None:
+    """`not_examples` hold look-alikes (a settings label, another library's words) that must not fire the signal."""
+    _edit(kb_copy, '      - "smtplib.SMTPNotSupportedError: STARTTLS extension not supported by server."',
+          '      - "smtplib.SMTPNotSupportedError: STARTTLS extension not supported by server."\n'
+          '    not_examples:\n'
+          '      - "STARTTLS extension not supported by server (the label of a settings page)"\n'
+          '      - "STARTTLS: on"')
+    problems = _problems(kb_copy)
+    assert len(problems) == 1, problems
+    assert "starttls_missing).not_examples[0]: fires the signal, and must not" in problems[0]

@@ -164,6 +164,12 @@ def _example_fires(signal: Signal, text: str, read: _Extractions) -> Callable[[]
     return run
 
 
+def _example_does_not_fire(signal: Signal, text: str, read: _Extractions) -> Callable[[], str | None]:
+    def run() -> str | None:
+        return f"fires the signal, and must not ({_short(text)!r})" if fires(signal, read(text)) else None
+    return run
+
+
 def _phrase_hit(signal: Signal, j: int, read: _Extractions) -> Callable[[], str | None]:
     def run() -> str | None:
         index = signal.phrases[j]
@@ -187,7 +193,8 @@ def _alternative_hit(signal: Signal, j: int, alternative: str, read: _Extraction
 
 def signal_checks(kb: KnowledgeBase, signals: Iterator[Signal] | tuple[Signal, ...], read: _Extractions | None = None
                   ) -> Iterator[Check]:
-    """Every example of a signal fires it; every phrase and top-level pattern alternative is hit by an example."""
+    """Every example of a signal fires it and no `not_examples` text does; every phrase and top-level pattern
+    alternative is hit by an example."""
     read = read or _Extractions(kb)
     for signal in signals:
         if not signal.kind:
@@ -196,6 +203,8 @@ def signal_checks(kb: KnowledgeBase, signals: Iterator[Signal] | tuple[Signal, .
         base = f"{path}: {where}({signal.id.split('.', 1)[1]})"
         for i, text in enumerate(signal.examples):
             yield Check(f"{base}.examples[{i}]", _example_fires(signal, text, read))
+        for i, text in enumerate(signal.not_examples):
+            yield Check(f"{base}.not_examples[{i}]", _example_does_not_fire(signal, text, read))
         for j, _phrase in enumerate(signal.phrase_texts):
             yield Check(f"{base}.phrases[{j}]", _phrase_hit(signal, j, read))
         for j, pattern in enumerate(signal.pattern_texts):

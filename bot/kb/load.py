@@ -227,6 +227,7 @@ class _Builder:
             when=self.conditions(item.get("when"), shown, f"{at}.when"),
             why=item.get("why"), location=f"{shown}#{where}", cite=item.get("source"),
             phrase_texts=tuple(phrases), pattern_texts=tuple(patterns), examples=tuple(item.get("examples", ())),
+            not_examples=tuple(item.get("not_examples", ())),
         )
 
 

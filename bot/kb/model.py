@@ -67,6 +67,7 @@ class Signal:
     phrase_texts: tuple[str, ...] = ()  # as written, for kb check
     pattern_texts: tuple[str, ...] = ()
     examples: tuple[str, ...] = ()
+    not_examples: tuple[str, ...] = ()   # look-alikes that must not fire it (kb check)
 
     @property
     def triggers(self) -> tuple[int, ...]:

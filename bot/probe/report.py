@@ -34,6 +34,8 @@ written and read by the generic codec (bot/codec.py) through `to_dict()` / `from
                           "mechanism": "PLAIN"|"LOGIN"|null},            # null: AUTH was not attempted
           "timings": {step: ms},                # connect, tls, greeting, ehlo, starttls, tls_handshake, ehlo_tls,
                                                 # auth, quit (sent, not awaited), second_look: each step measured
+          "dialogue": [str],                    # "-> EHLO x", "<- 250-…", "== TLS established: …" (bot.probe.dialogue):
+                                                # AUTH arguments and answers to 334 redacted, at most 60 lines
           "addresses": [{"address": str, "status": "ok"|"refused"|"timeout"|"unreachable"|"error",
                          "connect_ms": float|null, "error": str|null,
                          "used": bool}]             # every address of the host, Happy Eyeballs order (IPv6 first);
@@ -155,6 +157,7 @@ class PortResult:
     auth: AuthResult | None = None
     timings: Mapping[str, float] = field(default_factory=dict)  # ms per step: connect, greeting, ehlo, starttls, …
     addresses: tuple[AddressResult, ...] = ()  # every address tried on this port, Happy Eyeballs order
+    dialogue: tuple[str, ...] = ()  # bot.probe.dialogue: "-> EHLO …", "<- 250-…", "== TLS …"; AUTH redacted, bounded
 
     @property
     def auth_mechanisms(self) -> tuple[str, ...]:

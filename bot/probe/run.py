@@ -24,6 +24,7 @@ import dns.asyncresolver
 from bot.errors import ProbeError, ProbeTimeout
 from bot.extract import provider_of_host
 from bot.kb.model import KnowledgeBase
+from bot.probe.dialogue import DialogueSink
 from bot.probe.dns import feed_resolver, lookup_host, lookup_sender, make_resolver
 from bot.probe.findings import findings_for
 from bot.probe.limits import ProbeLimits, RateKey, RateLimiter
@@ -78,6 +79,7 @@ async def run_probe(
     rate_limiter: RateLimiter | None = None,
     rate_key: RateKey | None = None,
     port_map: Mapping[int, int] | None = None,
+    on_dialogue: DialogueSink | None = None,
 ) -> ProbeReport:
     """Probe a target and return what was seen, with findings.
 
@@ -87,7 +89,8 @@ async def run_probe(
     base, for provider recognition and the status feed; `status_feed_url` replaces the
     feed URL (tests). `resolver`/`nameservers` choose DNS. `ca_file` replaces the trust store (tests, lab).
     `port_map` dials another TCP port for a submission port ({465: 20465}): for tests and the lab only,
-    never wired to user input, so the production allow-list stays as it is.
+    never wired to user input, so the production allow-list stays as it is. `on_dialogue(port, line)` receives
+    each port's SMTP dialogue as it happens (bot.probe.dialogue; `smtp-help probe -v`, terminal progress).
     """
     started = time.monotonic()
     tgt = target if isinstance(target, Target) else parse_target(target)
@@ -118,6 +121,7 @@ async def run_probe(
                     ca_file=ca_file,
                     ehlo_name=ehlo_name,
                     port_map=port_map or {},
+                    on_dialogue=on_dialogue,
                 )
         except TimeoutError:
             raise ProbeTimeout(f"the probe of {tgt.display} ran out of its {timeout_s:g} s budget") from None
@@ -140,6 +144,7 @@ async def _probe(
     ca_file: str | None,
     ehlo_name: str,
     port_map: Mapping[int, int],
+    on_dialogue: DialogueSink | None = None,
 ) -> ProbeReport:
     def remaining() -> float:
         return budget - (time.monotonic() - started) - _MARGIN_S
@@ -163,10 +168,10 @@ async def _probe(
         implicit = (
             port in IMPLICIT_TLS_PORTS if tgt.implicit_tls is None or len(wanted) > 1 else tgt.implicit_tls
         )
-        acc = new_progress(port=port, address=addresses[0], implicit=implicit)
+        acc = new_progress(port=port, address=addresses[0], implicit=implicit, sink=on_dialogue)
         try:
             async with asyncio.timeout(max(remaining(), 0.01)):
-                return await probe_port(
+                result = await probe_port(
                     host=tgt.host,
                     addresses=addresses,
                     port=port,
@@ -179,7 +184,9 @@ async def _probe(
                     acc=acc,
                 )
         except TimeoutError:
-            return budget_cut(acc)
+            result = budget_cut(acc)
+        acc.dialogue.end(result.status, result.error)
+        return result
 
     async def sender() -> dict[str, Any]:
         if not sender_domain or res is None:

@@ -36,6 +36,7 @@ from aiosmtplib import (
     SMTPTimeoutError,
 )
 
+from bot.probe.dialogue import Dialogue, DialogueSink, RecordingSMTP
 from bot.probe.eyeballs import Race, connect_outcome, race, tcp_connect
 from bot.probe.report import AddressResult, AuthResult, CertInfo, PortResult, clean_text
 from bot.probe.targets import IPAddress
@@ -83,11 +84,14 @@ class _Acc:
     auth: AuthResult | None = None
     timings: dict[str, float] = field(default_factory=dict)
     addresses: tuple[AddressResult, ...] = ()
+    dialogue: Dialogue = field(default_factory=lambda: Dialogue(0))  # every session of this port, recorded
 
     def result(self) -> PortResult:
         """The frozen result: every field of PortResult taken from this accumulator (a test pins that they agree)."""
         seen = {f.name: getattr(self, f.name) for f in dataclasses.fields(PortResult)}
-        return PortResult(**{**seen, "stage": None if self.status == "ok" else self.stage})
+        return PortResult(
+            **{**seen, "stage": None if self.status == "ok" else self.stage, "dialogue": self.dialogue.lines()}
+        )
 
 
 def _ms(since: float) -> float:
@@ -170,7 +174,8 @@ async def _session(
     sock = await open_sock()
     acc.connect_ms = _ms(started)
     acc.timings["connect"] = acc.connect_ms
-    smtp = aiosmtplib.SMTP(
+    smtp = RecordingSMTP(
+        acc.dialogue,
         hostname=host,
         sock=sock,
         use_tls=implicit,
@@ -266,11 +271,10 @@ async def _session(
         sock.close()
 
 
-def _quit_without_waiting(smtp: aiosmtplib.SMTP) -> None:
+def _quit_without_waiting(smtp: RecordingSMTP) -> None:
     """Say QUIT and hang up: its 221 answer changes no finding, so waiting for it would only cost a round trip."""
     with contextlib.suppress(SMTPException, OSError, RuntimeError):
-        if smtp.protocol is not None:
-            smtp.protocol.write(b"QUIT\r\n")
+        smtp.quit_nowait()
 
 
 async def _auth(acc: _Acc, smtp: aiosmtplib.SMTP, credentials: tuple[str, str]) -> None:
@@ -436,7 +440,8 @@ async def _probe_port(
             # Second look without verification, to report the certificate and what the server offers.
             # Credentials are never sent over a connection whose certificate we did not trust.
             fresh = new_progress(port=port, address=address, implicit=implicit)
-            fresh.connect_ms = state.connect_ms
+            fresh.connect_ms, fresh.dialogue = state.connect_ms, state.dialogue
+            fresh.dialogue.note("certificate not accepted: a second look without verifying it, no AUTH")
             await _session(
                 fresh,
                 open_sock,
@@ -477,9 +482,10 @@ async def _probe_port(
         state.error = "the server expects TLS from the first byte (implicit TLS), not STARTTLS"
 
 
-def new_progress(*, port: int, address: IPAddress, implicit: bool) -> _Acc:
-    """An empty progress record for probe_port(acc=...)."""
-    return _Acc(port=port, expected_tls="implicit" if implicit else "starttls", address=str(address))
+def new_progress(*, port: int, address: IPAddress, implicit: bool, sink: DialogueSink | None = None) -> _Acc:
+    """An empty progress record for probe_port(acc=...); `sink(port, line)` receives the dialogue as it happens."""
+    return _Acc(port=port, expected_tls="implicit" if implicit else "starttls", address=str(address),
+                dialogue=Dialogue(port, sink))
 
 
 def _copy(src: _Acc, dst: _Acc) -> None:

@@ -9,6 +9,7 @@ from bot.model import Diagnosis
 from bot.render.dialogue import STEP_LABELS, dialogue_lines
 from bot.render.env import APP_ENV
 from bot.render.fix import fix_text
+from bot.render.headline import headline
 from bot.render.names import cause_summary, cause_title, client_name, provider_name
 from bot.render.order import Seen
 from bot.render.ports import TABLE_HEAD, PortRow, port_rows
@@ -23,24 +24,28 @@ _WIDTHS = (6, 12, 22, 24, 12)  # the last column (what the server said) takes th
 
 
 def render_text(diagnosis: Diagnosis, kb: KnowledgeBase) -> str:
-    """Readable plain text in the answer's order (bot.render.order): the cause in one line, the fix with the
-    step for this paste first, then why, what was read, what is not sure yet, evidence, the dialogue, settings
-    warnings, other candidates and the probe's table. No sentence is said twice."""
-    top = diagnosis.top
+    """Readable plain text in the answer's order (bot.render.order): the headline in the words bot.wording
+    decided (bot.render.headline), the fix with the step for this paste first, then why, what was read, what is
+    not sure yet, evidence, the dialogue, settings warnings, other candidates and the probe's table. No sentence
+    is said twice. A headline that names no cause (not enough to go on, settings look right) has no fix, why,
+    evidence or other candidates under it."""
+    head = headline(diagnosis, kb)
+    top = diagnosis.top if head.show_fix else None
     facts = diagnosis.facts
     title = cause_title(kb, top.id) if top else None
     fix = fix_text(diagnosis, kb, mrkdwn=False) if top else ""
-    seen = Seen(title or "", fix)
+    seen = Seen(head.text, title or "", fix)
     return APP_ENV.get_template("diagnosis.txt.j2").render(
         d=diagnosis,
+        head=head,
         top=top,
         title=title,
         summary=seen.new_part(cause_summary(kb, top.id) or "") if top else "",
         fix=fix,
-        ambiguity=seen.new_part(diagnosis.ambiguity or ""),
+        ambiguity=seen.new_part(diagnosis.ambiguity or "") if top else "",
         evidence=seen.keep((str(e) for e in top.evidence), whole=True) if top else [],
         lint=seen.keep(issue.message for issue in diagnosis.lint),
-        others=[(c, cause_title(kb, c.id)) for c in diagnosis.causes[1:]],
+        others=[(c, cause_title(kb, c.id)) for c in diagnosis.causes[1:]] if top else [],
         provider=provider_name(kb, facts.provider),
         client=client_name(kb, facts.client),
         facts=facts,

@@ -6,6 +6,8 @@ SMTPDebug "Connection: opening to" line, Nodemailer settings beside a stack trac
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from bot.diagnose import diagnose
@@ -81,3 +83,57 @@ def test_client_setting_names_are_quoted_not_read_as_values(kb: KnowledgeBase) -
     assert "the host and port are host and port" not in text
     assert "`host`" in text
     assert "`port`" in text
+
+
+# --- settings as people paste them from a mail app's dialog or in prose ------------------------------------------
+
+APP_DIALOG = ("Outgoing server (SMTP): smtp.office365.com\nPort: 587\nEncryption method: STARTTLS\n"
+              "User name: frontdesk@contoso-clinic.example\nRequires authentication: yes\n")
+
+
+def test_an_app_dialog_is_read_for_mode_and_user_and_its_labels_are_not_errors(kb: KnowledgeBase) -> None:
+    d = diagnose(APP_DIALOG, kb=kb)
+    assert (d.facts.port, d.facts.tls_mode, d.facts.username_form) == (587, "starttls", "full_address")
+    # "Requires authentication: yes" is a tick box, not the server's 530 "authentication required".
+    assert all(c.id != "auth_not_sent" or c.confidence < 0.3 for c in d.causes), d.causes
+
+
+@pytest.mark.parametrize(("paste", "mode"), [
+    ("Outgoing server is mail.example-dental.com port 465, SSL. Nothing changed on our side.", "implicit"),
+    ("we send through smtp.example.net on 587 with STARTTLS and get a timeout", "starttls"),
+    ("SMTP: mail.example.org, 465 (SSL/TLS)", "implicit"),
+    ("SMTP: mail.example.org, port 587, TLS", None),   # "TLS" alone means STARTTLS in some apps, implicit in others
+])
+def test_a_port_paired_with_its_mode_in_prose_gives_the_mode(kb: KnowledgeBase, paste: str, mode: str | None) -> None:
+    assert diagnose(paste, kb=kb).facts.tls_mode == mode
+
+
+def test_tls_mismatch_does_not_tell_a_user_to_switch_to_the_mode_they_already_use(kb: KnowledgeBase) -> None:
+    paste = ("Task 'desk@example-dental.com - Sending' reported error (0x800CCC0F) : 'The connection to the server was "
+             "interrupted.'\nOutgoing server is mail.example-dental.com port 465, SSL.")
+    d = diagnose(paste, kb=kb)
+    text = fix_text(d, kb, "tls_mismatch", mrkdwn=False)
+    assert "already pair port 465 with implicit TLS" in text
+    assert "switch to implicit TLS" not in text
+
+
+def test_phpmailer_opening_a_plain_connection_to_465_is_the_encryption_mode(kb: KnowledgeBase) -> None:
+    paste = ("2026-10-14 12:00:01\tConnection: opening to mail.acme-hosting.example:465, timeout=300, options=array()\n"
+             "2026-10-14 12:00:01\tConnection: opened\n"
+             "2026-10-14 12:05:01\tSMTP ERROR: Failed to connect to server:  (0)\nSMTP Error: Could not connect to SMTP host.")
+    assert diagnose(paste, kb=kb).causes[0].id == "tls_mismatch"
+    with_ssl = paste.replace("opening to mail", "opening to ssl://mail")
+    assert diagnose(with_ssl, kb=kb).causes[0].id != "tls_mismatch"
+
+
+@pytest.mark.parametrize("cause", ["bad_credentials", "network_blocked", "wrong_host_or_port"])
+def test_a_library_line_never_names_the_same_setting_twice(kb: KnowledgeBase, cause: str) -> None:
+    """smtplib, MailKit, .NET and Go take user and password in one call: "goes in X and the password in X" is noise."""
+    for client in kb.clients.values():
+        d = diagnose("535 5.7.8 Authentication failed", kb=kb)
+        d = dataclasses.replace(d, facts=dataclasses.replace(d.facts, client=client.id))
+        text = fix_text(d, kb, cause, mrkdwn=False)
+        for line in text.splitlines():
+            if line.startswith(f"In {client.name}"):
+                values = [v for v in (client.data.get("settings") or {}).values() if isinstance(v, str) and len(v) > 12]
+                assert not any(line.count(v) > 1 for v in values), line

@@ -124,7 +124,7 @@ async def test_command_paste_gets_a_private_diagnosis_with_buttons(harness: Harn
     assert answer.ephemeral
     assert "Wrong username or password" in answer.text
     assert "80%" in answer.text
-    assert "Fix step one for bad_credentials" in answer.text
+    assert "Fix step one for `bad_credentials`" in answer.text  # a setting-like name is shown as code
     assert set(answer.action_values()) == {
         ACTION_PROBE,
         ACTION_AUTH_CHECK,

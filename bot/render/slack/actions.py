@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from bot.render.slack.kit import Block, button
 
 __all__ = [
+    "ACTIONS_BLOCK",
     "ACTION_AUTH_CHECK",
     "ACTION_FIXED",
     "ACTION_NOT_FIXED",
@@ -21,6 +22,7 @@ __all__ = [
     "ACTION_PROBE",
     "ACTION_SHARE",
     "ACTION_SHOW_FIX",
+    "FEEDBACK_BLOCK",
     "TARGET_MAX",
     "ButtonSpec",
     "ButtonValue",
@@ -38,6 +40,8 @@ ACTION_OTHER = "smtp_help_other_causes"
 ACTION_FIXED = "smtp_help_fixed"
 ACTION_NOT_FIXED = "smtp_help_not_fixed"
 ACTION_SHOW_FIX = "smtp_help_show_fix"
+ACTIONS_BLOCK = "smtp_help_actions"  # an answer's first row of buttons: what to do next
+FEEDBACK_BLOCK = "smtp_help_feedback"  # its second row: Fixed it / Didn't help / Share in channel
 TARGET_MAX = 255  # a host name's length limit; a longer target is not a host
 
 
@@ -79,8 +83,8 @@ def action_button(label: str, action_id: str, value: ButtonValue, *, style: str 
 ButtonSpec = tuple[str, str, ButtonValue, str | None]  # label, action id, value, style
 
 
-def action_row(buttons: list[ButtonSpec]) -> Block:
-    """The actions block an answer ends with: its buttons, in order."""
-    return {"type": "actions", "block_id": "smtp_help_actions",
+def action_row(buttons: list[ButtonSpec], *, block_id: str = ACTIONS_BLOCK) -> Block:
+    """One row of an answer's buttons (an actions block), in order."""
+    return {"type": "actions", "block_id": block_id,
             "elements": [action_button(label, action_id, value, style=style)
                          for label, action_id, value, style in buttons]}

@@ -23,6 +23,8 @@ from bot.render.slack.actions import (
     ACTION_PROBE,
     ACTION_SHARE,
     ACTION_SHOW_FIX,
+    ACTIONS_BLOCK,
+    FEEDBACK_BLOCK,
     TARGET_MAX,
     ButtonSpec,
     ButtonValue,
@@ -44,6 +46,7 @@ from bot.render.slack.kit import (
     section,
 )
 from bot.render.slack.probe import probed_answer_blocks
+from bot.render.slack.style import styled
 
 __all__ = [
     "MAX_EVIDENCE_LINES",
@@ -123,11 +126,11 @@ def diagnosis_blocks(d: Diagnosis, *, kb: KnowledgeBase, fix: str | None,
     # why, what was read, what is not sure yet, evidence, the dialogue, warnings; no sentence said twice.
     seen = Seen(title, fix or "")
     body.append(section(f"*{escape_mrkdwn(title)}* — {confidence_label(match.confidence)}"))
-    if fix:
-        for i, chunk in enumerate(chunks(fix, SECTION_MAX - 50)):
+    if fix:  # the app's own words: URLs as links, setting names in code (bot.render.slack.style)
+        for i, chunk in enumerate(chunks(styled(fix), SECTION_MAX - 50)):
             body.append(section(("*How to fix it*\n" if i == 0 else "") + chunk))
         body.append(divider())
-    summary = esc(seen.new_part(cause_summary(kb, match.id) or ""), 1200)
+    summary = styled(esc(seen.new_part(cause_summary(kb, match.id) or ""), 1200))
     if summary:
         body.append(context(summary))
     facts = _facts_line(d, kb)
@@ -142,7 +145,7 @@ def diagnosis_blocks(d: Diagnosis, *, kb: KnowledgeBase, fix: str | None,
     if d.transcript is not None and cause_id is None:
         body.append(section(_dialogue(d)))
     for message in seen.keep(issue.message for issue in d.lint[:5]):
-        body.append(section(f":warning: {esc(message, 1000)}"))
+        body.append(section(f":warning: {styled(esc(message, 1000))}"))
     if d.probe is not None:
         body.extend(probed_answer_blocks(d, kb))
     elif d.findings:
@@ -202,20 +205,25 @@ def _actions(
 ) -> list[Block]:
     if ref is None:
         return []
-    buttons: list[ButtonSpec] = []
+    # Two rows at most (a phone shows each actions block as its own row): what to do next, then feedback.
+    # The primary (green) button is the next action, a live probe of the target the paste names, when the
+    # probe would accept it (bot.probe.choose.probe_target); "Fixed it" is feedback, never the primary.
+    nxt: list[ButtonSpec] = []
     if probe_target:
         target = probe_target[:TARGET_MAX]
-        buttons.append(("Run live probe", ACTION_PROBE, ButtonValue(ref=ref, target=target), None))
-        buttons.append(("Test login", ACTION_AUTH_CHECK, ButtonValue(target=target), None))
-    if share:
-        buttons.append(("Share in channel", ACTION_SHARE,
-                        ButtonValue(ref=ref, cause=match.id, thread=share_thread or ""), None))
+        nxt.append(("Run live probe", ACTION_PROBE, ButtonValue(ref=ref, target=target), "primary"))
+        nxt.append(("Test login", ACTION_AUTH_CHECK, ButtonValue(target=target), None))
     if len(d.causes) > 1:
-        buttons.append(("Other possible causes", ACTION_OTHER, ButtonValue(ref=ref), None))
+        nxt.append(("Other possible causes", ACTION_OTHER, ButtonValue(ref=ref), None))
+    after: list[ButtonSpec] = []
     if feedback:
-        buttons.append(("Fixed it", ACTION_FIXED, ButtonValue(ref=ref, cause=match.id), "primary"))
-        buttons.append(("Didn't help", ACTION_NOT_FIXED, ButtonValue(ref=ref, cause=match.id), None))
-    return [action_row(buttons)] if buttons else []
+        after.append(("Fixed it", ACTION_FIXED, ButtonValue(ref=ref, cause=match.id), None))
+        after.append(("Didn't help", ACTION_NOT_FIXED, ButtonValue(ref=ref, cause=match.id), None))
+    if share:
+        after.append(("Share in channel", ACTION_SHARE,
+                      ButtonValue(ref=ref, cause=match.id, thread=share_thread or ""), None))
+    return [action_row(row, block_id=block_id)
+            for row, block_id in ((nxt, ACTIONS_BLOCK), (after, FEEDBACK_BLOCK)) if row]
 
 
 def other_causes_blocks(d: Diagnosis, *, kb: KnowledgeBase, ref: str, shown: str | None = None) -> list[Block]:

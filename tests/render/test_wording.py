@@ -1,0 +1,216 @@
+"""Uncertain is said as uncertain (issue 12 §2): one wording decision (bot.wording), one headline (bot.render.headline),
+and every view opens with it. Pastes written for this test (example hosts, placeholders for secrets)."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.diagnose import CHANNEL_THRESHOLD, channel_reply, diagnose
+from bot.kb import load_knowledge_base
+from bot.kb.model import KnowledgeBase
+from bot.model import CauseMatch, Diagnosis, Evidence, Facts
+from bot.render.headline import headline
+from bot.render.text import render_text
+from bot.wording import WORDINGS, error_text, settings_match, wording
+
+
+@pytest.fixture(scope="module")
+def kb() -> KnowledgeBase:
+    return load_knowledge_base()
+
+
+LIKELY = [
+    "535 5.7.8 Username and Password not accepted. For more information, go to\n535 5.7.8 "
+    "https://support.google.com/mail/?p=BadCredentials d2-20020a05600c1234 - gsmtp",
+    "Error: connect ETIMEDOUT 203.0.113.5:587\n    at TCPConnectWrap.afterConnect [as oncomplete] (node:net:1555:16)",
+    "[2026-11-30 10:02:11] production.ERROR: Connection could not be established with host "
+    "\"smtp.example.com:465\": stream_socket_client(): Unable to connect",
+]
+POSSIBLY = [
+    "SMTP server mail.example.org port 587, it just hangs when sending",
+    'We use Office 365 to send mail from the ERP. The log line reads: "Authentication unsuccessful"',
+]
+NOT_ENOUGH = [
+    "smtplib.SMTPException: something went wrong while talking to smtp.example.com",
+    "Mail settings: smtp host smtp.example.com port 587 and the email never arrives",
+    "Our WordPress WP Mail SMTP plugin says the test email could not be sent via smtp.example.com",
+]
+
+
+@pytest.mark.parametrize("paste", LIKELY)
+def test_likely_only_at_or_above_the_channel_threshold(kb: KnowledgeBase, paste: str) -> None:
+    d = diagnose(paste, kb=kb)
+    assert wording(d, kb) == "likely"
+    assert d.top is not None
+    assert d.top.confidence >= CHANNEL_THRESHOLD
+    assert channel_reply(d)
+    text = render_text(d, kb)
+    assert text.startswith("Likely cause: ")
+    assert "%" not in text.splitlines()[0]
+
+
+@pytest.mark.parametrize("paste", POSSIBLY)
+def test_below_the_threshold_a_cause_with_evidence_is_possibly_with_what_decides(kb: KnowledgeBase,
+                                                                                  paste: str) -> None:
+    d = diagnose(paste, kb=kb)
+    assert d.top is not None
+    assert d.top.confidence < CHANNEL_THRESHOLD
+    assert wording(d, kb) == "possibly"
+    text = render_text(d, kb)
+    first = text.splitlines()[0]
+    assert first.startswith("Possibly ")
+    assert "What would decide:" in first
+    assert "Likely cause" not in text
+    assert "%" not in first
+    assert "How to fix it:" in text  # the uncertain cause's fix still follows
+
+
+@pytest.mark.parametrize("paste", NOT_ENOUGH)
+def test_nothing_worth_naming_asks_for_the_error(kb: KnowledgeBase, paste: str) -> None:
+    d = diagnose(paste, kb=kb)
+    assert d.is_smtp
+    assert wording(d, kb) == "not_enough"
+    text = render_text(d, kb)
+    assert text.startswith("Not enough to go on: paste the error the app shows (")
+    assert "Likely cause" not in text
+    assert "How to fix it" not in text
+    assert "Other possible causes" not in text
+
+
+def test_not_smtp(kb: KnowledgeBase) -> None:
+    d = diagnose("Traceback (most recent call last):\n  File \"app.py\", line 3\nKeyError: 'user_id'", kb=kb)
+    assert wording(d, kb) == "not_smtp"
+    assert render_text(d, kb).startswith("This does not look like an SMTP sending problem")
+
+
+def _d(cause: str, confidence: float, evidence: tuple[Evidence, ...], text: str = "") -> Diagnosis:
+    return Diagnosis(is_smtp=True, causes=(CauseMatch(id=cause, confidence=confidence, evidence=evidence),),
+                     facts=Facts(), text=text)
+
+
+def test_the_threshold_is_the_channel_one_at_its_edge(kb: KnowledgeBase) -> None:
+    line = "Error: Invalid login: 535 Authentication failed"
+    ev = (Evidence("paste", line),)
+    assert wording(_d("bad_credentials", CHANNEL_THRESHOLD, ev, line), kb) == "likely"
+    assert wording(_d("bad_credentials", CHANNEL_THRESHOLD - 0.001, ev, line), kb) == "possibly"
+    # below it, a reason the knowledge base gives (no line of this paste) is not worth naming
+    reason = (Evidence("paste", "a sending service: its SMTP login is an API key"),)
+    assert wording(_d("bad_credentials", 0.3, reason, "smtp.example.com"), kb) == "not_enough"
+    # a settings contradiction is the paste's own
+    lint = (Evidence("settings", "Port 465 expects TLS from the first byte"),)
+    assert wording(_d("tls_mismatch", 0.3, lint), kb) == "possibly"
+    # a cause the reader picks among the others is named, as uncertain
+    assert wording(_d("bad_credentials", 0.3, reason), kb, cause_id="bad_credentials") == "possibly"
+
+
+def test_every_level_has_a_headline_with_no_percentage(kb: KnowledgeBase) -> None:
+    pastes = LIKELY + POSSIBLY + NOT_ENOUGH + ["hello there", "SMTP_HOST=smtp.sendgrid.net\nSMTP_PORT=587\n"
+                                                "SMTP_USER=apikey\nSMTP_PASS=<your key>"]
+    seen = set()
+    for paste in pastes:
+        d = diagnose(paste, kb=kb)
+        h = headline(d, kb)
+        seen.add(h.level)
+        assert h.level == wording(d, kb)
+        assert "%" not in h.title
+        assert "%" not in h.text
+        assert len(h.title) <= 150
+        assert h.show_fix == (h.level in ("likely", "possibly"))
+    assert seen == set(WORDINGS)
+
+
+# --- settings that look right (issue 12 §2) ---------------------------------------------------------------------
+
+RIGHT = {
+    "office365 prose": ("office365", "Hi, our scanner sends through smtp.office365.com port 587 with STARTTLS, "
+                        "username is scans@contoso.example. What else should I check?"),
+    "office365 env": ("office365", "MAIL_HOST=smtp.office365.com\nMAIL_PORT=587\nMAIL_ENCRYPTION=tls\n"
+                      "MAIL_USERNAME=noreply@contoso.example\nMAIL_PASSWORD=<password>"),
+    "gmail django": ("gmail", "EMAIL_BACKEND = 'django.core.mail.backends.smtp.EmailBackend'\n"
+                     "EMAIL_HOST = 'smtp.gmail.com'\nEMAIL_PORT = 587\nEMAIL_USE_TLS = True\n"
+                     "EMAIL_HOST_USER = 'orders@example.com'\nEMAIL_HOST_PASSWORD = '<app password>'"),
+    "sendgrid key=value": ("sendgrid", "SMTP_HOST=smtp.sendgrid.net\nSMTP_PORT=587\nSMTP_USER=apikey\n"
+                           "SMTP_PASS=<api key>"),
+    "gmail nodemailer 465": ("gmail", "const transporter = nodemailer.createTransport({\n"
+                             "  host: 'smtp.gmail.com',\n  port: 465,\n  secure: true,\n"
+                             "  auth: { user: 'billing@example.com', pass: process.env.GMAIL_APP_PASSWORD },\n});"),
+    "office365 phpmailer": ("office365", "$mail = new PHPMailer(true);\ntry {\n    $mail->isSMTP();\n"
+                            "    $mail->Host = 'smtp.office365.com';\n    $mail->SMTPAuth = true;\n"
+                            "    $mail->Username = 'reports@contoso.example';\n    $mail->Password = '<password>';\n"
+                            "    $mail->SMTPSecure = PHPMailer::ENCRYPTION_STARTTLS;\n    $mail->Port = 587;\n"
+                            "    $mail->send();\n} catch (Exception $e) {\n"
+                            "    echo \"Message could not be sent. Mailer Error: {$mail->ErrorInfo}\";\n}"),
+    "ses env": ("ses", "SMTP_SERVER=email-smtp.eu-west-1.amazonaws.com\nSMTP_PORT=587\n"
+                "SMTP_USERNAME=AKIAEXAMPLEEXAMPLE12\nSMTP_PASSWORD=<smtp password>"),
+}
+
+WRONG = {
+    "gmail 465 with starttls (laravel)": "MAIL_HOST=smtp.gmail.com\nMAIL_PORT=465\nMAIL_ENCRYPTION=tls\n"
+                                         "MAIL_USERNAME=shop@example.com",
+    "office365 on 465": "host: smtp.office365.com\nport: 465\nsecure: ssl\nuser: scans@contoso.example",
+    "sendgrid with an address as username": "SMTP_HOST=smtp.sendgrid.net\nSMTP_PORT=587\n"
+                                            "SMTP_USER=me@example.com\nSMTP_PASS=<api key>",
+    "gmail local part": "EMAIL_HOST = 'smtp.gmail.com'\nEMAIL_PORT = 587\nEMAIL_USE_TLS = True\n"
+                        "EMAIL_HOST_USER = 'orders'",
+}
+
+
+@pytest.mark.parametrize("name", sorted(RIGHT))
+def test_settings_that_match_the_provider_get_their_own_verdict(kb: KnowledgeBase, name: str) -> None:
+    provider, paste = RIGHT[name]
+    d = diagnose(paste, kb=kb)
+    assert d.facts.provider == provider
+    assert not error_text(d)
+    assert wording(d, kb) == "settings_look_right", (d.facts, d.lint)
+    text = render_text(d, kb)
+    name_shown = kb.providers[provider].name
+    assert text.startswith(f"These settings look right for {name_shown}: ")
+    assert "paste the error you see" in text.splitlines()[0]
+    assert "Likely cause" not in text
+    assert "How to fix it" not in text
+
+
+def test_the_verdict_names_the_documented_settings(kb: KnowledgeBase) -> None:
+    d = diagnose(RIGHT["office365 env"][1], kb=kb)
+    h = headline(d, kb)
+    assert h.text.startswith("These settings look right for Microsoft 365")
+    assert "smtp.office365.com, 587, STARTTLS, full address as username — paste the error you see." in h.text
+    m = settings_match(d, kb)
+    assert m is not None
+    assert m.port == 587
+    assert m.tls == "starttls"
+
+
+@pytest.mark.parametrize("name", sorted(WRONG))
+def test_settings_that_contradict_the_provider_keep_their_warnings(kb: KnowledgeBase, name: str) -> None:
+    d = diagnose(WRONG[name], kb=kb)
+    assert settings_match(d, kb) is None
+    assert wording(d, kb) in ("likely", "possibly")
+    text = render_text(d, kb)
+    assert "look right" not in text
+    assert d.lint, "the contradiction is still a settings warning"
+
+
+def test_an_error_next_to_right_settings_is_diagnosed_not_approved(kb: KnowledgeBase) -> None:
+    paste = RIGHT["office365 env"][1] + "\n\nExpected response code 250 but got code \"535\", with message " \
+        "\"535 5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled for the Tenant.\""
+    d = diagnose(paste, kb=kb)
+    assert error_text(d)
+    assert wording(d, kb) != "settings_look_right"
+
+
+@pytest.mark.parametrize("line", [
+    "SMTP Error: Could not authenticate.",
+    "the test email failed",
+    "Error: connect ECONNREFUSED 127.0.0.1:587",
+    "It worked until Monday, now mails are rejected",
+])
+def test_error_words_make_a_paste_more_than_settings(kb: KnowledgeBase, line: str) -> None:
+    d = diagnose(f"{line}\nhost smtp.office365.com\nport 587", kb=kb)
+    assert error_text(d)
+
+
+def test_setting_names_that_hold_error_words_are_settings(kb: KnowledgeBase) -> None:
+    paste = ("SMTP_HOST=smtp.sendgrid.net\nSMTP_PORT=587\nSMTP_USER=apikey\nSMTP_TIMEOUT=30\n"
+             "tls: { rejectUnauthorized: true },")
+    assert not error_text(diagnose(paste, kb=kb))

@@ -1,0 +1,164 @@
+"""Issue 12 §3, Slack rendering: every URL a link, setting names in code, user text literal, the next action as
+the primary button, at most two rows of buttons.
+
+The answers are every cause × every provider variant its fix has (and none) × every library its fix names (and
+none, and three for a generic library part), rendered with the real knowledge base and the real fix renderer.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from bot.kb import KnowledgeBase, load_knowledge_base
+from bot.model import CauseMatch, Diagnosis, Evidence, Facts
+from bot.render.fix import fix_text
+from bot.render.slack.actions import ACTION_FIXED, ACTION_PROBE
+from bot.render.slack.answer import diagnosis_blocks
+from bot.render.slack.style import bare_urls, link, styled
+
+KB = load_knowledge_base()
+
+
+def _combinations(kb: KnowledgeBase) -> Iterator[tuple[str, str | None, str | None]]:
+    for cid, cause in sorted(kb.causes.items()):
+        fix = cause.fix
+        providers = [None, *sorted(p for p in (fix.get("providers") or {}) if p in kb.providers)]
+        clients: list[str | None] = [None, *sorted(c for c in (fix.get("clients") or {}) if c in kb.clients)]
+        if fix.get("client"):
+            clients += sorted(kb.clients)[:3]
+        for p in providers:
+            for c in clients:
+                yield cid, p, c
+
+
+COMBOS = list(_combinations(KB))
+
+
+def _diagnosis(cid: str, provider: str | None, client: str | None, *, evidence: str = "535 5.7.8 rejected",
+               host: str = "smtp.example.org") -> Diagnosis:
+    others = [c for c in sorted(KB.causes) if c != cid][:2]
+    return Diagnosis(
+        is_smtp=True,
+        causes=(CauseMatch(id=cid, confidence=0.8, evidence=(Evidence("paste", evidence),)),
+                *(CauseMatch(id=o, confidence=0.1) for o in others)),
+        facts=Facts(provider=provider, client=client, host=host, port=587, tls_mode="starttls"),
+        text=evidence,
+    )
+
+
+def _mrkdwn(blocks: list[dict[str, Any]]) -> list[str]:
+    """Every mrkdwn text object in the blocks (sections, their fields, context elements)."""
+    out: list[str] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            if node.get("type") == "mrkdwn":
+                out.append(str(node["text"]))
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(blocks)
+    return out
+
+
+def _render(cid: str, p: str | None, c: str | None, **kw: Any) -> list[dict[str, Any]]:
+    d = _diagnosis(cid, p, c, **kw)
+    return diagnosis_blocks(d, kb=KB, fix=fix_text(d, KB, cid, mrkdwn=True), ref="p-1",
+                            probe_target="smtp.example.org:587")
+
+
+def test_every_knowledge_answer_shows_its_urls_as_links() -> None:
+    assert len(COMBOS) >= 100
+    links = 0
+    for cid, p, c in COMBOS:
+        texts = _mrkdwn(_render(cid, p, c))
+        for text in texts:
+            assert bare_urls(text) == [], (cid, p, c, text)
+        links += sum(t.count("<https://") for t in texts)
+    assert links >= 40  # the provider pages (app passwords, security settings, admin centres) are real links
+
+
+def test_a_link_shows_where_it_goes() -> None:
+    assert link("https://myaccount.google.com/apppasswords") == (
+        "<https://myaccount.google.com/apppasswords|myaccount.google.com/apppasswords>")
+    long = link("https://learn.microsoft.com/en-us/exchange/clients-and-mobile-in-exchange-online/authenticated")
+    assert long.startswith("<https://learn.microsoft.com/en-us/")
+    assert long.endswith("…>")
+    assert styled("open https://a.example/x. Then (https://b.example/y)") == (
+        "open <https://a.example/x|a.example/x>. Then (<https://b.example/y|b.example/y>)")
+    # already a link, code and code blocks are kept as they are
+    kept = "see <https://a.example|a> and `https://b.example` and ```https://c.example```"
+    assert styled(kept) == kept
+
+
+@pytest.mark.parametrize(("text", "coded"), [
+    ("set MAIL_ENCRYPTION=tls in .env", "`MAIL_ENCRYPTION=tls`"),
+    ("MAIL_ENCRYPTION must be ssl", "`MAIL_ENCRYPTION`"),
+    ("spring.mail.properties.mail.smtp.starttls.enable=true.",
+     "`spring.mail.properties.mail.smtp.starttls.enable=true`"),
+    ("set mail.smtp.starttls.enable to true", "`mail.smtp.starttls.enable`"),
+    ("the username goes in SMTPUser / $config['smtp_user']", "`SMTPUser` / `$config['smtp_user']`"),
+    ("$mail-&gt;SMTPSecure = 'tls'", "`$mail-&gt;SMTPSecure`"),
+    ("host smtp.office365.com, port 587", "host `smtp.office365.com`, port 587"),
+    ("pass username= and password= to aiosmtplib.send()", "`username=` and `password=` to `aiosmtplib.send()`"),
+    ("set `UseDefaultCredentials = false` first", "`UseDefaultCredentials = false`"),
+    ("the full address (user@example.com) as username", "(`user@example.com`)"),
+])
+def test_setting_names_are_shown_as_code(text: str, coded: str) -> None:
+    assert coded in styled(text)
+
+
+def test_prose_is_not_turned_into_code() -> None:
+    prose = "Sign in to Gmail, e.g. with CodeIgniter or PHPMailer: port 587 (STARTTLS) and OAuth 2.0 (XOAUTH2)."
+    assert styled(prose) == prose
+
+
+def _in_code(text: str, at: int) -> bool:
+    return any(m.start() < at < m.end() for m in re.finditer(r"(?s)```.*?```|`[^`\n]*`", text))
+
+
+def test_setting_names_from_the_knowledge_base_are_code_in_the_answer() -> None:
+    """The library lines of the TLS-mismatch fix name the settings to change: each is inline code."""
+    seen = 0
+    for cid, p, c in COMBOS:
+        if cid != "tls_mismatch" or c is None:
+            continue
+        fix_mrkdwn = "\n".join(_mrkdwn(_render(cid, p, c)))
+        for name in ("MAIL_ENCRYPTION", "mail.smtp.starttls.enable", "SMTPSecure", "SMTPCrypto", "use_tls"):
+            for found in re.finditer(re.escape(name), fix_mrkdwn):
+                seen += 1
+                assert _in_code(fix_mrkdwn, found.start()), (c, name, fix_mrkdwn[found.start() - 80:found.end() + 40])
+    assert seen >= 3
+
+
+def test_pasted_mentions_and_links_never_become_live() -> None:
+    hostile = "<!channel> see <http://evil.example/login|your bank> and <@U0123ABCD> 535 5.7.8"
+    for cid, p, c in COMBOS[:40]:
+        texts = _mrkdwn(_render(cid, p, c, evidence=hostile, host="<!here>.example.org"))
+        joined = "\n".join(texts)
+        assert "<!channel>" not in joined
+        assert "<!here>" not in joined
+        assert "<@U0123ABCD>" not in joined
+        assert "<http://evil.example" not in joined
+        assert "&lt;!channel&gt;" in joined  # shown, literally
+
+
+def test_the_next_action_is_the_primary_button_and_there_are_two_rows_at_most() -> None:
+    for cid, p, c in COMBOS:
+        for target in ("smtp.example.org:587", None):
+            d = _diagnosis(cid, p, c)
+            blocks = diagnosis_blocks(d, kb=KB, fix="1. step", ref="p-1", probe_target=target)
+            rows = [b for b in blocks if b["type"] == "actions"]
+            assert 1 <= len(rows) <= 2
+            buttons = [e for r in rows for e in r["elements"]]
+            primary = [e["action_id"] for e in buttons if e.get("style") == "primary"]
+            assert primary == ([ACTION_PROBE] if target else [])
+            assert ACTION_FIXED in {e["action_id"] for e in buttons}
+            assert len({r["block_id"] for r in rows}) == len(rows)  # block ids are unique in a message
