@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from types import ModuleType
 
 from bot.errors import SmtpHelpError
-from bot.settings import Settings
+from bot.settings import DOTENV_COMMANDS, Settings, with_dotenv
 
 __all__ = ["main"]
 
@@ -37,6 +37,7 @@ environment:
   SMTP_HELP_PROBE_DNS_SERVERS                resolvers every probe uses
   PROBE_TIMEOUT, PROBE_CONCURRENCY           probe budget (seconds) and parallel ports
   LOG_LEVEL                                  DEBUG, INFO (default), WARNING, ERROR
+  (run, serve, console and worker also read them from a .env file in the working directory: see .env.example)
 
 exit codes:
   0 answered   1 a --jsonl batch had bad lines   2 bad input or usage (one line on stderr)   130 interrupted
@@ -100,7 +101,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser(_chosen(words))
     args = parser.parse_args(words)
     try:
-        settings = Settings.from_env(os.environ)
+        # the commands that run the bot read a .env in the working directory (the environment wins); others never
+        env = with_dotenv(os.environ) if (args.command or "run") in DOTENV_COMMANDS else os.environ
+        settings = Settings.from_env(env)
         logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s",
                             stream=sys.stderr)
         command = args.command or "run"

@@ -2,6 +2,11 @@
 
 `Settings.from_env(os.environ)` returns a frozen object or raises ConfigError with a sentence that says
 what to fix. Everything else takes a Settings (or plain keyword arguments), never the environment.
+
+`with_dotenv(os.environ)` adds the settings of a `.env` file in the working directory, as Bolt's app templates do
+with python-dotenv: the real environment wins, os.environ is not changed. The CLI uses it only for the commands that
+run the bot (run, serve, console, worker), never for `diagnose`, `kb`, `probe` or `feedback`, and never when
+SMTP_HELP_DOTENV=0 (tests/conftest.py sets it, so a developer's .env cannot change what the tests do).
 """
 
 from __future__ import annotations
@@ -14,12 +19,79 @@ from urllib.parse import urlsplit
 
 from bot.errors import ConfigError
 
-__all__ = ["DEFAULT_KNOWLEDGE_DIR", "Settings"]
+__all__ = ["DEFAULT_KNOWLEDGE_DIR", "DOTENV_COMMANDS", "Settings", "parse_dotenv", "with_dotenv"]
 
 DEFAULT_KNOWLEDGE_DIR = Path(__file__).resolve().parent.parent / "knowledge"
 DEFAULT_SQLITE_PATH = "smtp-help.db"
 DEFAULT_PORT = 3000
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
+DOTENV_FILE = ".env"
+DOTENV_COMMANDS = frozenset({"run", "serve", "console", "worker"})
+DOTENV_OFF = "SMTP_HELP_DOTENV"
+
+
+def _dotenv_value(raw: str, where: str) -> str:
+    """The value part of a .env line: 'single' (literal), "double" (\\n, \\t, \\" and \\\\ escapes) or bare
+    (a ` #` starts a comment). No ${VAR} expansion."""
+    raw = raw.strip()
+    if raw[:1] in ("'", '"'):
+        quote = raw[0]
+        out: list[str] = []
+        i = 1
+        while i < len(raw):
+            ch = raw[i]
+            if ch == "\\" and quote == '"' and i + 1 < len(raw):
+                out.append({"n": "\n", "t": "\t", "r": "\r"}.get(raw[i + 1], raw[i + 1]))
+                i += 2
+                continue
+            if ch == quote:
+                rest = raw[i + 1:].strip()
+                if rest and not rest.startswith("#"):
+                    raise ConfigError(".env", f"{where}: text after the closing quote")
+                return "".join(out)
+            out.append(ch)
+            i += 1
+        raise ConfigError(".env", f"{where}: the value's closing {quote} is missing (values are one line)")
+    cut = min((i for i in (raw.find(" #"), raw.find("\t#")) if i >= 0), default=len(raw))
+    return raw[:cut].rstrip()
+
+
+def parse_dotenv(text: str) -> dict[str, str]:
+    """NAME=value lines of a .env file, in python-dotenv's common syntax: blank lines and # comments, an optional
+    `export `, quoted or bare values. ConfigError (naming the line) for anything else."""
+    values: dict[str, str] = {}
+    for number, line in enumerate(text.splitlines(), 1):
+        line = line.strip().lstrip("\ufeff")
+        if not line or line.startswith("#"):
+            continue
+        if line.startswith("export "):
+            line = line[len("export "):].lstrip()
+        name, eq, raw = line.partition("=")
+        name = name.strip()
+        where = f"line {number}"
+        if not eq or not name or not (name[0].isalpha() or name[0] == "_") \
+                or not all(c.isascii() and (c.isalnum() or c == "_") for c in name):
+            raise ConfigError(".env", f"{where} is not NAME=value (names are letters, digits and _)")
+        values[name] = _dotenv_value(raw, where)
+    return values
+
+
+def with_dotenv(environ: Mapping[str, str], path: Path | None = None) -> dict[str, str]:
+    """The environment with a .env file's settings added underneath (a variable set in the environment wins).
+    No file, or SMTP_HELP_DOTENV=0 in the environment: the environment as it is."""
+    env = dict(environ)
+    if env.get(DOTENV_OFF, "").strip().lower() in {"0", "no", "false", "off"}:
+        return env
+    path = Path(DOTENV_FILE) if path is None else path
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (FileNotFoundError, NotADirectoryError):
+        return env
+    except UnicodeDecodeError:
+        raise ConfigError(".env", f"{path} is not UTF-8 text") from None
+    except OSError as exc:
+        raise ConfigError(".env", f"{path} cannot be read ({exc.strerror or exc})") from None
+    return {**parse_dotenv(text), **env}
 
 
 def _int(env: Mapping[str, str], name: str, default: int, lo: int, hi: int) -> int:

@@ -1,7 +1,9 @@
-"""`smtp-help probe HOST[:PORT] [--json] [--sender-domain D] [--auth]`: the live probe from a terminal.
+"""`smtp-help probe HOST[:PORT] [--json] [--sender-domain D] [--auth] [-v]`: the live probe from a terminal.
 
 Readable text by default (bot.render.text.render_probe: per-port table, DNS, certificate, findings); `--json`
-prints ProbeReport.to_dict().
+prints ProbeReport.to_dict(). `-v` prints each port's SMTP dialogue as it happens, like swaks (AUTH redacted;
+on stderr with --json); without it a terminal shows one progress line per port while the probe runs, erased
+before the report (bot.render.live), and a pipe gets the report only.
 Credentials for `--auth` come from SMTP_HELP_PROBE_USER / SMTP_HELP_PROBE_PASSWORD (through Settings.extra)
 or an interactive prompt (getpass); they are never printed, logged or stored. Credentials written in an
 smtp:// URL are ignored and shown as ***. Bad input is one line on stderr and exit status 2 (cli.main prints
@@ -16,13 +18,17 @@ import getpass
 import json
 import logging
 import sys
+from collections.abc import Awaitable
 from typing import Any, TextIO
 
 from bot.errors import InputError, KnowledgeBaseError
 from bot.kb import KnowledgeBase, load_knowledge_base
 from bot.probe import run_probe
+from bot.probe.dialogue import DialogueSink
 from bot.probe.dns import configured_nameservers
+from bot.probe.report import ProbeReport
 from bot.probe.targets import parse_target
+from bot.render.live import PortProgress, VerboseLines
 from bot.render.text import render_probe
 from bot.settings import Settings
 
@@ -44,6 +50,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--auth",
         action="store_true",
         help="also try AUTH (over TLS only) with SMTP_HELP_PROBE_USER/_PASSWORD or a prompt",
+    )
+    parser.add_argument(
+        "-v", "--verbose", action="store_true",
+        help="print the SMTP dialogue as it happens, like swaks (-> EHLO, <- 250-…; AUTH redacted)",
     )
     parser.add_argument("--port", metavar="N", help="probe this submission port only (25, 465, 587, 2525)")
     parser.add_argument("--ehlo", metavar="NAME", help="the name to send with EHLO (default probe.smtp-help.invalid)")
@@ -96,6 +106,36 @@ def _forced(args: argparse.Namespace) -> dict[str, Any]:
     return kw
 
 
+def _live(args: argparse.Namespace, stream: TextIO, ports: tuple[int, ...]) -> DialogueSink | None:
+    """Where the dialogue goes while the probe runs: -v prints it (stderr with --json, so the JSON stays clean);
+    a terminal without -v gets per-port progress; a pipe or --json without -v gets nothing."""
+    if getattr(args, "verbose", False):
+        return VerboseLines(sys.stderr if args.json else stream, labelled=len(ports) != 1)
+    isatty = getattr(stream, "isatty", None)
+    if not args.json and isatty is not None and isatty():
+        return PortProgress(stream, args.target, ports)
+    return None
+
+
+async def _watch(probe: Awaitable[ProbeReport], live: DialogueSink | None) -> ProbeReport:
+    """Await the probe; a progress display is redrawn twice a second (the clock moves during a silent wait)
+    and erased at the end, whatever happened."""
+    if not isinstance(live, PortProgress):
+        return await probe
+
+    async def tick(progress: PortProgress) -> None:
+        while True:
+            progress.draw()
+            await asyncio.sleep(0.5)
+
+    ticker = asyncio.create_task(tick(live))
+    try:
+        return await probe
+    finally:
+        ticker.cancel()
+        live.clear()
+
+
 def _credentials(settings: Settings) -> tuple[str, str]:
     user = settings.extra.get("SMTP_HELP_PROBE_USER", "")
     password = settings.extra.get("SMTP_HELP_PROBE_PASSWORD", "")
@@ -138,7 +178,8 @@ def run(args: argparse.Namespace, settings: Settings, *, out: TextIO | None = No
     forced = _forced(args)
     credentials = _credentials(settings) if args.auth else None
     dns_servers = configured_nameservers(settings)
-    report = asyncio.run(
+    live = _live(args, stream, tuple(forced.get("ports") or target.ports))
+    report = asyncio.run(_watch(
         run_probe(
             target,
             allow_networks=settings.probe_allow_networks,
@@ -146,9 +187,11 @@ def run(args: argparse.Namespace, settings: Settings, *, out: TextIO | None = No
             credentials=credentials,
             providers=_providers(settings),
             nameservers=dns_servers,
+            on_dialogue=live,
             **{"timeout_s": settings.probe_timeout_s, **forced},
-        )
-    )
+        ),
+        live,
+    ))
     if args.json:
         print(json.dumps(report.to_dict(), indent=2, ensure_ascii=False), file=stream)
     else:

@@ -37,7 +37,7 @@ from bot.probe.targets import parse_target
 from bot.render.escape import escape_mrkdwn
 from bot.render.names import cause_titles
 from bot.render.slack.answer import diagnosis_message
-from bot.render.slack.kit import fit, message_blocks
+from bot.render.slack.kit import context, fit, message_blocks
 from bot.render.slack.login import login_fallback, login_header, login_modal, login_verdict
 from bot.render.slack.probe import probe_blocks, progress_blocks
 from bot.slack.services import Services
@@ -52,6 +52,7 @@ __all__ = [
     "PROBES_PER_CHANNEL",
     "PROBES_PER_USER",
     "PROBES_PER_WORKSPACE",
+    "RESPONSE_URL_FAILED",
     "THREAD_TEXT_MAX",
     "Post",
     "Posted",
@@ -209,12 +210,24 @@ def in_channel(client: AsyncWebClient, *, channel: str) -> Post:
     return post
 
 
-def to_response_url(services: Services, response_url: str | None) -> Post:
-    """Answer privately through a payload's response_url (commands, shortcuts)."""
+RESPONSE_URL_FAILED = ("_Slack did not take this answer through the command's reply link (it may have expired), "
+                       "so it comes to you this way._")
+
+
+def to_response_url(services: Services, response_url: str | None, *, fallback: Post | None = None) -> Post:
+    """Answer privately through a payload's response_url (commands, shortcuts). When Slack refuses that post
+    (an expired or used link, a network error), the answer goes through `fallback` (an ephemeral message or a
+    DM) with one line saying why; respond_to has logged the failure in one line."""
 
     async def post(message: Mapping[str, Any]) -> Posted:
-        await respond_to(services, response_url, message)
-        return Posted()
+        if await respond_to(services, response_url, message) or fallback is None:
+            return Posted()
+        blocks = [context(RESPONSE_URL_FAILED), *(message.get("blocks") or ())]
+        try:
+            return await fallback({**message, "blocks": fit(blocks)})
+        except SlackApiError as exc:
+            log.warning("the private answer could not be sent either: %s", exc.response.get("error"))
+            return Posted()
 
     return post
 
@@ -306,11 +319,11 @@ async def respond_to(
         payload["thread_ts"] = thread_ts
     try:
         resp = await AsyncWebhookClient(response_url, session=services.http).send_dict(payload)
-    except Exception:
-        log.exception("response_url post failed")
+    except Exception as exc:  # a network error, a bad URL: one line, no traceback, no URL (it is a credential)
+        log.warning("response_url post failed (%s)", type(exc).__name__)
         return False
     if resp.status_code != 200:
-        log.warning("response_url answered %s: %s", resp.status_code, resp.body[:200])
+        log.warning("response_url answered %s: %s", resp.status_code, (resp.body or "")[:200])
         return False
     return True
 

@@ -101,6 +101,7 @@ class FakeSlack:
     )  # conversations.replies
     errors: dict[str, str] = field(default_factory=dict)  # method -> Slack error to answer once
     rate_limited: dict[str, int] = field(default_factory=dict)  # method -> number of 429s to answer first
+    response_errors: dict[str, int] = field(default_factory=dict)  # response_url name -> HTTP status to answer
     socket_url: str | None = None  # what apps.connections.open answers (a loopback fake Socket Mode server)
     _ts: Any = field(default_factory=lambda: itertools.count(1))
     _runner: web.AppRunner | None = None
@@ -240,4 +241,7 @@ class FakeSlack:
     async def _response_url(self, request: web.Request) -> web.Response:
         args = json.loads(await request.read() or b"{}")
         self.calls.append(Call("response_url", args, request.path))
+        status = self.response_errors.get(request.match_info["id"])
+        if status:  # Slack answers an expired or used response_url with 404 and a short reason
+            return web.Response(status=status, text="expired_url")
         return web.Response(text="ok")

@@ -15,7 +15,15 @@ from bot.text import strip_controls
 if TYPE_CHECKING:
     from bot.probe.report import ProbeReport
 
-__all__ = ["port_table", "probe_blocks", "probe_intro", "probed_answer_blocks", "progress_blocks", "ranking_with_probe"]
+__all__ = [
+    "dialogue_block",
+    "port_table",
+    "probe_blocks",
+    "probe_intro",
+    "probed_answer_blocks",
+    "progress_blocks",
+    "ranking_with_probe",
+]
 
 
 def progress_blocks(target: str) -> list[Block]:
@@ -39,6 +47,51 @@ def port_table(report: ProbeReport) -> str:
         padded = [c.ljust(w) for c, w in zip(cells[:-1], _WIDTHS[:-1], strict=True)]
         lines.append("  ".join([*padded, cells[-1]]))
     return "```\n" + escape_mrkdwn("\n".join(line.rstrip() for line in lines)) + "\n```"
+
+
+DIALOGUE_LINES = 8  # per port, after a long reply is folded
+DIALOGUE_MAX = 1500  # characters of the code block, escaped
+
+
+def _fold(lines: tuple[str, ...]) -> list[str]:
+    """A multi-line reply folded to its first line, a count and its last line (`<- 250-a`, `… 6 more`, `<- 250 b`)."""
+    out: list[str] = []
+    run: list[str] = []
+    for line in (*lines, ""):
+        if line.startswith("<- ") and line[6:7] == "-":
+            run.append(line)
+            continue
+        if run:
+            out.append(run[0])
+            if len(run) > 1:
+                out.append(f"   … {len(run) - 1} more line(s)")
+            run = []
+        if line:
+            out.append(line)
+    return out
+
+
+def _trim(lines: list[str], keep: int) -> list[str]:
+    """At most `keep` lines: the first three (connect, greeting, EHLO) and the last ones (where it ended)."""
+    if len(lines) <= keep:
+        return lines
+    return [*lines[:3], f"   … {len(lines) - keep + 1} line(s)", *lines[-(keep - 4):]]
+
+
+def dialogue_block(report: ProbeReport, *, failing_only: bool = False, limit: int = DIALOGUE_MAX) -> str:
+    """The ports' SMTP dialogue as an escaped mrkdwn code block: failing ports first, a few lines each (a long
+    reply folded, the start and the end of the session kept); "" when nothing was recorded."""
+    ports = sorted(report.ports, key=lambda p: p.status == "ok")  # stable: failing ports first, in probe order
+    parts = []
+    for p in ports:
+        if not p.dialogue or (failing_only and p.status == "ok"):
+            continue
+        lines = _trim(_fold(p.dialogue), DIALOGUE_LINES)
+        parts.append(f"port {p.port} ({p.status})\n" + "\n".join(f"  {line}" for line in lines))
+    if not parts:
+        return ""
+    text = strip_controls("\n".join(parts)).replace("`", "'")
+    return "```\n" + clip(escape_mrkdwn(text), limit) + "\n```"
 
 
 def probe_intro(report: ProbeReport) -> Block | None:
@@ -65,6 +118,9 @@ def probe_blocks(report: ProbeReport, *, kb: KnowledgeBase, fix: str | None = No
     table = port_table(report)
     if table:
         body.append(section("*Ports*\n" + table))
+    dialogue = dialogue_block(report)
+    if dialogue:
+        body.append(section("*What was said* (AUTH redacted)\n" + dialogue))
     every = report.findings[:10]
     findings = [f for f in every if f.decisive]
     notes = [f for f in every if not f.decisive]
@@ -101,5 +157,8 @@ def probed_answer_blocks(d: Diagnosis, kb: KnowledgeBase) -> list[Block]:
     table = port_table(d.probe)
     if table:
         out.append(section(f"*Live probe of `{esc(d.probe.host or '?', 255)}`*\n" + table))
+    dialogue = dialogue_block(d.probe, failing_only=True, limit=DIALOGUE_MAX // 2)
+    if dialogue:
+        out.append(section("*Where it stopped*\n" + dialogue))
     intro = probe_intro(d.probe)
     return [*out, intro] if intro else out

@@ -70,7 +70,8 @@ async def handle_command(
     else:
         await ack()
         where = Where(team_id=team_id, channel=channel, source="command")
-        post = answers.to_response_url(services, response_url)
+        post = answers.to_response_url(services, response_url,
+                                       fallback=answers.ephemeral_or_dm(client, channel=channel, user=user_id))
         services.background.spawn(answers.answer_paste(services, where, post, text=cmd.arg), name="command_diagnose")
 
 
