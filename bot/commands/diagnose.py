@@ -13,10 +13,17 @@ from bot.errors import InputError, ProbeError
 from bot.kb import load_knowledge_base
 from bot.model import Diagnosis
 from bot.probe.choose import probe_target
+from bot.render.fix import fix_text
+from bot.render.headline import headline
+from bot.render.names import cause_title
 from bot.render.text import render_text
 from bot.settings import Settings
 
-__all__ = ["add_arguments", "run"]
+__all__ = ["SCHEMA", "add_arguments", "answer_object", "run"]
+
+# The version of the --json / --jsonl answer object (README, "--json"). Raise it when a key changes meaning or goes
+# away; new keys do not need a new version. 1 was the shape before it carried `schema` (issue 12).
+SCHEMA = 2
 
 MAX_STDIN = 1 << 20   # read at most 1 MiB; normalise keeps the head and the tail of anything longer than Slack's limit
 
@@ -88,9 +95,28 @@ def _jsonl(kb: Any) -> int:
             print(f"smtp-help: line {number}: not a {{\"id\", \"text\"}} JSON object ({exc})", file=sys.stderr)
             continue
         d = diagnose(text, kb=kb)
-        answer = {"id": case_id, **d.to_dict(), "channel_reply": channel_reply(d)}
+        answer = {"id": case_id, **answer_object(d, kb)}
         sys.stdout.write(json.dumps(answer, ensure_ascii=False) + "\n")
     return 1 if bad else 0
+
+
+def answer_object(d: Diagnosis, kb: Any) -> dict[str, Any]:
+    """The --json / --jsonl answer: the diagnosis (bot.model.Diagnosis.to_dict), each cause with its title and its
+    fix as the terminal (`plain`) and Slack (`mrkdwn`) show it for this paste's provider and library, the answer's
+    wording level and headline (bot.render.headline), `channel_reply`, and the schema version."""
+    head = headline(d, kb)
+    out: dict[str, Any] = {"schema": SCHEMA, **d.to_dict()}
+    if not d.is_smtp:
+        out["causes"] = []
+    else:
+        out["causes"] = [{**c, "title": cause_title(kb, c["id"]),
+                          "fix": {"plain": fix_text(d, kb, c["id"], mrkdwn=False),
+                                  "mrkdwn": fix_text(d, kb, c["id"], mrkdwn=True)}}
+                         for c in out["causes"]]
+    out["wording"] = head.level
+    out["headline"] = head.text
+    out["channel_reply"] = channel_reply(d)
+    return out
 
 
 def _with_probe(text: str, diagnosis: Diagnosis, kb: Any, settings: Settings) -> Diagnosis:
@@ -127,7 +153,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     if args.probe:
         diagnosis = _with_probe(text, diagnosis, kb, settings)
     if args.json:
-        answer = {**diagnosis.to_dict(), "channel_reply": channel_reply(diagnosis)}
+        answer = answer_object(diagnosis, kb)
         print(json.dumps(answer, ensure_ascii=False, indent=2))
     else:
         sys.stdout.write(render_text(diagnosis, kb))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from difflib import SequenceMatcher
+from functools import lru_cache
 from typing import Any
 
 import re2
@@ -182,18 +183,24 @@ def _conditions(step: str) -> Sequence[str]:
     return [p.strip(" .") for p in _OR.split(_ARTICLE.sub("", what.strip()))]
 
 
+@lru_cache(maxsize=2)
+def _paste_key(paste: str) -> str:
+    """The paste as compared, padded; one answer renders several fixes (--json: plain and mrkdwn per cause) of
+    the same paste, and a 48 KB paste is folded once."""
+    return f" {_key(paste)} "
+
+
 def first_step_first(fix: str, paste: str) -> str:
     """The fix with the step that applies to this paste first: a step that says "If the error mentions X"
     moves to the top when the paste does say X; the others keep their order and are renumbered."""
     head, steps, tail = _split_steps(fix)
     if not steps or not paste:
         return fix
-    low = _key(paste)
-    hit = None
-    for i, step in enumerate(steps):
-        if any(len(_key(c)) >= 4 and f" {_key(c)} " in f" {low} " for c in _conditions(step)):
-            hit = i
-            break
+    wanted = [[k for k in (_key(c) for c in _conditions(step)) if len(k) >= 4] for step in steps]
+    if not any(wanted[1:]):  # no later step has a condition: nothing can move (and the paste is not read)
+        return fix
+    low = _paste_key(paste)
+    hit = next((i for i, keys in enumerate(wanted) if any(f" {k} " in low for k in keys)), None)
     if not hit:  # None, or already first
         return fix
     steps = [steps[hit], *steps[:hit], *steps[hit + 1:]]

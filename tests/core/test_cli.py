@@ -55,7 +55,11 @@ def test_diagnose_json_has_the_documented_shape() -> None:
     assert out["is_smtp"] is True
     assert out["provider"] == "gmail"
     assert out["causes"]
-    assert all(set(c) == {"id", "confidence", "evidence"} for c in out["causes"])
+    assert all(set(c) == {"id", "confidence", "evidence", "title", "fix"} for c in out["causes"])
+    assert all(set(c["fix"]) == {"plain", "mrkdwn"} for c in out["causes"])
+    assert out["schema"] == 2
+    assert out["wording"] == "likely"
+    assert out["headline"] == "Likely cause: " + out["causes"][0]["title"]
     assert isinstance(out["causes"][0]["confidence"], float)
     assert isinstance(out["causes"][0]["evidence"], list)
     assert out["facts"]["reply_codes"] == [535]
@@ -70,6 +74,9 @@ def test_diagnose_jsonl_answers_each_line_with_its_id_and_reports_a_bad_line() -
     assert [a["id"] for a in answers] == ["a", 7, 5]
     assert answers[0]["is_smtp"] is True
     assert answers[1]["is_smtp"] is False
+    assert answers[1]["causes"] == []
+    assert answers[1]["wording"] == "not_smtp"
+    assert {a["schema"] for a in answers} == {2}
     errors = p.stderr.strip().splitlines()
     assert len(errors) == 2
     assert "line 2" in errors[0]
