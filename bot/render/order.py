@@ -14,7 +14,7 @@ from typing import Any
 
 import re2
 
-__all__ = ["Seen", "first_step_first", "sentences"]
+__all__ = ["EVIDENCE_SHOWN", "Seen", "first_step_first", "sentences"]
 
 # No backtracking engine on text a user can send (tests/security/test_no_backtracking.py): sentences and steps are
 # split by plain scans, the condition of a fix step is read with RE2.
@@ -36,6 +36,9 @@ _CONDITION = _re(
 _QUOTED = _re(r"[\"“']([^\"”']{3,80})[\"”']")
 _ARTICLE = _re(r"(?i)^(?:the|a|an)\s+")
 _OR = _re(r"\s+or\s+")
+EVIDENCE_SHOWN = 8  # evidence lines the terminal shows before "… and N more"
+OVERLAP_WINDOW = 20  # evidence lines compared pairwise for "one line cut at two offsets" (SequenceMatcher)
+REMEMBER = EVIDENCE_SHOWN  # kept lines remembered as said: what a view shows (Slack shows 8 too)
 _MIN_OVERLAP = 40  # characters: two evidence lines sharing this much are one line cut at two offsets
 
 
@@ -116,21 +119,31 @@ class Seen:
         return out
 
     def keep(self, lines: Iterable[str], *, whole: bool = False) -> list[str]:
-        """The lines not said yet. `whole`: a line is kept or dropped whole (evidence quotes the paste, and a
-        quote is not cut); of lines that are one line cut at two offsets, only the longest is kept."""
-        given = list(lines)[:20]  # views show at most 8; bounded so hostile pastes stay linear
+        """The lines not said yet, every one of them (a view that shows the first few counts the rest from this
+        list, so "… and N more" is right however many there are). `whole`: a line is kept or dropped whole
+        (evidence quotes the paste, and a quote is not cut); of lines that are one line cut at two offsets, only
+        the longest is kept. Bounded on hostile input: the cut-at-two-offsets comparison (quadratic) runs among
+        the first OVERLAP_WINDOW lines, later lines drop only exact repeats; only the first REMEMBER lines kept
+        are remembered as said (no view shows more)."""
+        given = list(lines)
         if not whole:
             return [part for part in (self.new_part(line) for line in given) if part]
         keys = [_key(line)[:300] for line in given]
-        out = []
+        window = keys[:OVERLAP_WINDOW]
+        seen_keys: set[str] = set()
+        out: list[str] = []
         for i, line in enumerate(given):
             k = keys[i]
-            if not k or any(_overlap(k, o) and (len(o), -j) > (len(k), -i)
-                            for j, o in enumerate(keys) if j != i):
+            if not k or k in seen_keys:
+                continue
+            if i < OVERLAP_WINDOW and any(_overlap(k, o) and (len(o), -j) > (len(k), -i)
+                                          for j, o in enumerate(window) if j != i):
                 continue  # a longer cut of the same line is shown instead
             if all(self.said(s) for s in sentences(line)):
                 continue
-            self.add(line)
+            seen_keys.add(k)
+            if len(out) < REMEMBER:
+                self.add(line)
             out.append(line)
         return out
 

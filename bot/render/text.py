@@ -11,7 +11,7 @@ from bot.render.env import APP_ENV
 from bot.render.fix import fix_text
 from bot.render.headline import headline
 from bot.render.names import cause_summary, cause_title, client_name, provider_name
-from bot.render.order import Seen
+from bot.render.order import EVIDENCE_SHOWN, Seen
 from bot.render.ports import TABLE_HEAD, PortRow, port_rows
 from bot.text import strip_controls
 
@@ -35,15 +35,19 @@ def render_text(diagnosis: Diagnosis, kb: KnowledgeBase) -> str:
     title = cause_title(kb, top.id) if top else None
     fix = fix_text(diagnosis, kb, mrkdwn=False) if top else ""
     seen = Seen(head.text, title or "", fix)
+    summary = seen.new_part(cause_summary(kb, top.id) or "") if top else ""  # in the answer's order: each part
+    ambiguity = seen.new_part(diagnosis.ambiguity or "") if top else ""     # says only what is new so far
+    evidence = seen.keep((str(e) for e in top.evidence), whole=True) if top else []
     return APP_ENV.get_template("diagnosis.txt.j2").render(
         d=diagnosis,
         head=head,
         top=top,
         title=title,
-        summary=seen.new_part(cause_summary(kb, top.id) or "") if top else "",
+        summary=summary,
         fix=fix,
-        ambiguity=seen.new_part(diagnosis.ambiguity or "") if top else "",
-        evidence=seen.keep((str(e) for e in top.evidence), whole=True) if top else [],
+        ambiguity=ambiguity,
+        evidence=evidence[:EVIDENCE_SHOWN],
+        more_evidence=max(0, len(evidence) - EVIDENCE_SHOWN),
         lint=seen.keep(issue.message for issue in diagnosis.lint),
         others=[(c, cause_title(kb, c.id)) for c in diagnosis.causes[1:]] if top else [],
         provider=provider_name(kb, facts.provider),

@@ -7,6 +7,7 @@ that line cut at two offsets, as the pipeline used to show it.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections import Counter
 from collections.abc import Iterator
@@ -129,3 +130,38 @@ def test_a_conditional_step_stays_where_it_is_when_the_paste_does_not_say_it() -
     assert first_step_first(fix, "535 5.7.8 bad password") == fix
     moved = first_step_first(fix, "535 5.7.139 ... security defaults policy")
     assert moved == "1. If the error mentions Security Defaults, turn them off.\n2. Reset the password."
+
+
+def _token(i: int) -> str:
+    return hashlib.sha256(str(i).encode()).hexdigest()[:40]
+
+
+@pytest.mark.parametrize("n", [3, 9, 20, 21, 35, 120])
+def test_and_n_more_counts_every_evidence_line_not_shown(kb: KnowledgeBase, n: int) -> None:
+    """Past 20 evidence lines the count used to stop at 20 - 8 = 12 (the lines were cut before counting)."""
+    lines = [f"line {i}: 550 5.1.1 <{_token(i)}@example.net> unknown" for i in range(n)]
+    # a repeat and a line cut at two offsets are one line each, wherever they are
+    evidence = [Evidence("paste", t) for t in lines] + [Evidence("paste", lines[0]), Evidence("paste", lines[-1])]
+    d = Diagnosis(is_smtp=True, causes=(CauseMatch(id="other_smtp", confidence=0.9, evidence=tuple(evidence)),),
+                  facts=Facts(), text="\n".join(lines))
+    hidden = max(0, n - 8)
+    terminal = render_text(d, kb)
+    slack = "\n".join(str(b.get("text", {}).get("text", "")) for b in diagnosis_blocks(d, kb=kb, fix=None)
+                      if isinstance(b.get("text"), dict))
+    if hidden:
+        assert f"… and {hidden} more" in terminal
+        assert f"… and {hidden} more" in slack
+    else:
+        assert "more" not in terminal.split("Evidence:")[1]
+    shown = [line for line in terminal.splitlines() if line.startswith("  - line ")]
+    assert len(shown) == min(n, 8)
+
+
+def test_many_evidence_lines_stay_fast(kb: KnowledgeBase) -> None:
+    import time
+
+    lines = [f"{i} " + _token(i) * 7 for i in range(5000)]
+    t = time.perf_counter()
+    kept = Seen().keep(lines, whole=True)
+    assert len(kept) == 5000
+    assert time.perf_counter() - t < 5.0
