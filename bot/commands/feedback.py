@@ -37,21 +37,41 @@ def render_report(report: FeedbackReport) -> str:
     return "\n".join(lines) + "\n"
 
 
-async def _report(settings: Settings, team: str | None) -> FeedbackReport:
-    from bot.store.factory import open_store
+NO_DATABASE = "No feedback recorded yet: {where} holds no smtp-help data (the bot creates it when it first runs).\n"
 
-    store = await open_store(settings)
+
+async def _report(settings: Settings, team: str | None) -> FeedbackReport | None:
+    """The report, or None when there is no database (or no schema) yet. Reading creates nothing: no SQLite file,
+    no directory, no tables, no migration."""
+    from bot.store.sql import SqlStore
+
+    store = await SqlStore.open_existing(settings.database_url)
+    if store is None:
+        return None
     try:
         return await store.feedback_report(team)
     finally:
         await store.close()
 
 
-def run(args: argparse.Namespace, settings: Settings, *, out: TextIO = sys.stdout) -> int:
+def _where(settings: Settings) -> str:
+    from bot.store.sql import async_url
+
+    url = async_url(settings.database_url)
+    if url.get_backend_name() == "sqlite":
+        return str(url.database)
+    return f"the PostgreSQL database {url.database!r} on {url.host or 'localhost'}"
+
+
+def run(args: argparse.Namespace, settings: Settings, *, out: TextIO | None = None) -> int:
     """Print the feedback report; StoreError (database unreachable) propagates to the CLI's error line."""
-    report = asyncio.run(_report(settings, getattr(args, "team", None)))
+    out = out or sys.stdout
+    team = getattr(args, "team", None)
+    report = asyncio.run(_report(settings, team))
     if getattr(args, "json", False):
-        out.write(json.dumps(report.to_dict(), indent=2, ensure_ascii=False) + "\n")
+        out.write(json.dumps((report or FeedbackReport(team_id=team)).to_dict(), indent=2, ensure_ascii=False) + "\n")
+    elif report is None:
+        out.write(NO_DATABASE.format(where=_where(settings)))
     else:
         out.write(render_report(report))
     return 0

@@ -76,6 +76,12 @@ def async_url(raw: str) -> URL:
     raise ConfigError("DATABASE_URL", f"scheme {url.drivername!r} is not supported; {hint}")
 
 
+def _existing_file(database: str) -> Path | None:
+    """The SQLite file's absolute path when it exists (a stat, once, at a reader's start), else None."""
+    path = Path(database).expanduser().resolve()
+    return path if path.is_file() else None
+
+
 def _head_revision() -> str | None:
     """The newest migration's id, read from the version files without importing alembic (~10 MB resident)."""
     revisions: set[str] = set()
@@ -168,6 +174,43 @@ class SqlStore:
             store.installation_store = AsyncSQLAlchemyInstallationStore(client_id=slack_client_id, engine=engine)
             store.oauth_state_store = AsyncSQLAlchemyOAuthStateStore(expiration_seconds=600, engine=engine)
         await store._recover(force=True)
+        return store
+
+    @classmethod
+    async def open_existing(cls, database_url: str) -> SqlStore | None:
+        """The store over a database that already holds the schema, for readers such as `smtp-help feedback`:
+        nothing is created or migrated (an SQLite file must already exist, its directory is not made); None when
+        there is no database or no schema yet. StoreError when the database cannot be read."""
+        from urllib.parse import quote
+
+        url = async_url(database_url)
+        if url.get_backend_name() == "sqlite":
+            assert url.database is not None
+            path = _existing_file(url.database)
+            if path is None:
+                return None
+            # mode=rw, not ro: SQLite never creates the file, and the last connection to close removes the -wal
+            # and -shm files a read of a WAL database makes (a read-only connection would leave them behind)
+            url = url.set(database=f"file:{quote(str(path))}", query={"mode": "rw", "uri": "true"})
+            engine = create_async_engine(url, connect_args={"timeout": 15})
+        else:
+            engine = create_async_engine(url, connect_args={"connect_timeout": CONNECT_TIMEOUT_S})
+
+        def has_schema(conn: Connection) -> bool:
+            tables = inspect(conn)
+            return all(tables.has_table(table.name) for table in (t.diagnoses, t.feedback))
+
+        try:
+            async with engine.connect() as conn:
+                ready = await conn.run_sync(has_schema)
+        except SQLAlchemyError as exc:
+            await engine.dispose()
+            raise StoreError(f"cannot read the database: {exc.__class__.__name__}") from exc
+        if not ready:
+            await engine.dispose()
+            return None
+        store = cls(engine, thread_retention_s=DEFAULT_THREAD_RETENTION_S, retry_s=DEFAULT_RETRY_S, clock=time.time)
+        store._ready = True
         return store
 
     # -- availability ------------------------------------------------------------------------------------
