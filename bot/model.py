@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from bot import smtp
 from bot.codec import to_json
+from bot.redact import to_rotate
 from bot.transcript import Transcript
 
 if TYPE_CHECKING:  # the probe's report type; the probe package itself is not loaded for a diagnosis
@@ -39,6 +40,11 @@ class Facts:
     greeting_host: str | None = None       # the host name in a 220 greeting, when the paste shows one
     failed_step: str | None = None         # the step a pasted SMTP transcript failed at (bot/transcript.py STEPS)
     failed_code: int | None = None         # the server's reply code at that step, when it gave one
+
+    @property
+    def exposed(self) -> tuple[str, ...]:
+        """The redacted secrets the user must rotate (an AWS key id alone is an identifier, not one of them)."""
+        return to_rotate(self.secrets)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict, tuples as lists, empty values dropped."""

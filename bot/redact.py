@@ -26,7 +26,7 @@ from typing import Any
 
 import re2
 
-__all__ = ["KINDS", "MAX_MATCHES", "PLACEHOLDER", "Redaction", "redact"]
+__all__ = ["IDENTIFIER_KINDS", "KINDS", "MAX_MATCHES", "PLACEHOLDER", "Redaction", "redact", "to_rotate"]
 
 PLACEHOLDER = "[REDACTED:{kind}]"
 MAX_MATCHES = 128  # candidate matches checked one by one; past this the rest of the text is redacted whole
@@ -140,6 +140,17 @@ def _high_entropy(data: bytes, start: int, end: int) -> bool:
 
 
 Check = Callable[[bytes, int, int], bool]
+
+
+
+# Redacted, but identifiers rather than secrets: an AWS access key id names a key (it is the SES SMTP *username*,
+# security.md §2 rule 8) and grants nothing without its secret, so pasting it alone asks for no rotation.
+IDENTIFIER_KINDS = frozenset({"aws_access_key_id"})
+
+
+def to_rotate(kinds: tuple[str, ...]) -> tuple[str, ...]:
+    """The redacted kinds that are secrets someone must now rotate (identifiers left out)."""
+    return tuple(k for k in kinds if k not in IDENTIFIER_KINDS)
 
 
 @dataclass(frozen=True)

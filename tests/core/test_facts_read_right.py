@@ -120,7 +120,8 @@ def test_tls_mismatch_does_not_tell_a_user_to_switch_to_the_mode_they_already_us
 def test_phpmailer_opening_a_plain_connection_to_465_is_the_encryption_mode(kb: KnowledgeBase) -> None:
     paste = ("2026-10-14 12:00:01\tConnection: opening to mail.acme-hosting.example:465, timeout=300, options=array()\n"
              "2026-10-14 12:00:01\tConnection: opened\n"
-             "2026-10-14 12:05:01\tSMTP ERROR: Failed to connect to server:  (0)\nSMTP Error: Could not connect to SMTP host.")
+             "2026-10-14 12:05:01\tSMTP ERROR: Failed to connect to server:  (0)\n"
+             "SMTP Error: Could not connect to SMTP host.")
     assert diagnose(paste, kb=kb).causes[0].id == "tls_mismatch"
     with_ssl = paste.replace("opening to mail", "opening to ssl://mail")
     assert diagnose(with_ssl, kb=kb).causes[0].id != "tls_mismatch"
@@ -137,3 +138,23 @@ def test_a_library_line_never_names_the_same_setting_twice(kb: KnowledgeBase, ca
             if line.startswith(f"In {client.name}"):
                 values = [v for v in (client.data.get("settings") or {}).values() if isinstance(v, str) and len(v) > 12]
                 assert not any(line.count(v) > 1 for v in values), line
+
+
+def test_an_aws_key_id_alone_is_redacted_but_asks_for_no_rotation(kb: KnowledgeBase) -> None:
+    """The SES SMTP username is an access key id: an identifier. Only a secret beside it asks for rotation."""
+    from bot.render.slack.answer import diagnosis_blocks
+    from bot.render.text import render_text
+
+    settings = ("spring.mail.host=email-smtp.eu-west-1.amazonaws.com\nspring.mail.port=587\n"
+                "spring.mail.username=AKIAEXAMPLE7QWERTYUI\n"
+                "535 Authentication Credentials Invalid\n")
+    d = diagnose(settings, kb=kb)
+    assert "AKIAEXAMPLE7QWERTYUI" not in d.text
+    assert d.facts.secrets == ("aws_access_key_id",)
+    assert d.facts.exposed == ()
+    assert "rotate" not in render_text(d, kb).lower()
+    assert "rotate" not in str(diagnosis_blocks(d, kb=kb, fix=None)).lower()
+    with_password = settings + "spring.mail.password=BAbCdEfGhIjKlMnOpQrStUvWxYz0123456789+/abcd\n"
+    d = diagnose(with_password, kb=kb)
+    assert d.facts.exposed
+    assert "rotate" in render_text(d, kb).lower()

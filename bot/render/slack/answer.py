@@ -150,8 +150,8 @@ def diagnosis_blocks(d: Diagnosis, *, kb: KnowledgeBase, fix: str | None,
         body.extend(probed_answer_blocks(d, kb))
     elif d.findings:
         body.append(section("*Live probe*\n" + "\n".join(f"• {esc(f.detail)}" for f in d.findings[:10])))
-    if d.facts.secrets:
-        kinds = ", ".join(escape_mrkdwn(k.replace("_", " ")) for k in d.facts.secrets)
+    if d.facts.exposed:
+        kinds = ", ".join(escape_mrkdwn(k.replace("_", " ")) for k in d.facts.exposed)
         body.append(context(f":lock: Redacted from the paste: {kinds}. Rotate it if it was real."))
     tail = _actions(d, match, ref=options.get("ref"), probe_target=options.get("probe_target"),
                     feedback=options.get("feedback", True), share=options.get("share", True),

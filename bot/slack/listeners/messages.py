@@ -73,9 +73,9 @@ async def _answer(
         return  # a retried delivery we already handled
     d = await answers.diagnose_soon(services, text)
     user = event.get("user")
-    if d.facts.secrets and user and not event.get("bot_id") and event.get("channel_type") in SHARED_CHANNEL_TYPES:
+    if d.facts.exposed and user and not event.get("bot_id") and event.get("channel_type") in SHARED_CHANNEL_TYPES:
         await client.chat_postEphemeral(channel=channel, user=str(user), text="Rotate the secret you pasted",
-                                        blocks=secret_warning_blocks(d.facts.secrets))
+                                        blocks=secret_warning_blocks(d.facts.exposed))
     if event.get("channel_type") == "im":  # a DM (App Home Messages tab) is always a question for us
         await answers.answer_paste(services, Where(team_id=team_id, channel=channel, source="message", share=False),
                                    answers.in_channel(client, channel=channel), d=d)
