@@ -11,8 +11,10 @@ Listeners ack, run their guard clauses and call one verb here; nothing here pars
 
 Buttons carry a short reference, never the paste: the (redacted) paste is kept in the store as a ThreadContext
 keyed by (team, channel, ref). In a channel thread the ref is the thread's ts (so the triage context and the
-buttons agree); for private answers it is a fresh "p-…" id. A probe's report is kept beside it for a few
-minutes, so the answer's other buttons show the same merged ranking.
+buttons agree); for private answers it is a fresh "p-…" id. Beside it, a ThreadState (bot.slack.threads) keeps
+the causes whose fix the thread reported as not working and the last live probe's report: later replies walk
+on to causes not tried yet, and the probe's findings join the thread's answers and the answer's buttons while
+they are fresh (threads.PROBE_FRESH_S, 30 minutes).
 """
 
 from __future__ import annotations
@@ -41,14 +43,14 @@ from bot.render.slack.kit import context, fit, message_blocks
 from bot.render.slack.login import login_fallback, login_header, login_modal, login_verdict
 from bot.render.slack.probe import probe_blocks, progress_blocks
 from bot.slack.services import Services
-from bot.slack.threads import ThreadUpdate, thread_update
+from bot.slack.threads import ThreadState, ThreadUpdate, thread_update
 from bot.store import ThreadContext
+from bot.store.base import DEFAULT_THREAD_RETENTION_S
 from bot.text import keep_ends
 
 __all__ = [
     "AUTH_CHECKS_PER_USER",
     "DEFAULT_LOGIN_PORT",
-    "LAST_PROBE_TTL_S",
     "PROBES_PER_CHANNEL",
     "PROBES_PER_USER",
     "PROBES_PER_WORKSPACE",
@@ -68,8 +70,10 @@ __all__ = [
     "in_channel",
     "in_thread",
     "load_paste",
+    "load_state",
     "login_port",
     "login_view",
+    "mark_tried",
     "new_ref",
     "probe_and_answer",
     "probe_button",
@@ -87,7 +91,6 @@ THREAD_TEXT_MAX = 12_000  # accumulated thread text kept for re-diagnosis (the m
 PROBES_PER_USER = (5, 600)  # security.md §4.3: 5 probes per user per 10 minutes
 PROBES_PER_CHANNEL = (20, 3600)  # 20 per channel per hour
 PROBES_PER_WORKSPACE = (100, 3600)  # and 100 per workspace per hour
-LAST_PROBE_TTL_S = 300  # the other buttons of a probed answer keep the probe's evidence this long (probe cache TTL)
 AUTH_CHECKS_PER_USER = (3, 600)  # stricter than probes: the bot must not be a password-guessing service
 DEFAULT_LOGIN_PORT = 587  # a target without a port: one AUTH on the submission port, not one per port
 IMPLICIT_LOGIN_PORT = 465  # smtps:// without a port
@@ -134,6 +137,39 @@ async def load_paste(services: Services, *, team_id: str, channel: str, ref: str
     if not ref:
         return None
     return await services.store.get_thread(team_id, channel, ref)
+
+
+def _state_key(team_id: str, channel: str, ref: str) -> str:
+    return f"thread-state:{team_id}:{channel}:{ref}"
+
+
+async def load_state(services: Services, paste: ThreadContext) -> ThreadState:
+    """What the thread of `paste` remembers besides its text (empty when nothing, or unreadable)."""
+    return ThreadState.from_doc(await services.store.probe_cache_get(
+        _state_key(paste.team_id, paste.channel, paste.thread_ts)))
+
+
+async def _save_state(services: Services, paste: ThreadContext, state: ThreadState) -> None:
+    # kept as long as the thread's text (the store's thread retention); the store's JSON key-value with a TTL
+    await services.store.probe_cache_put(_state_key(paste.team_id, paste.channel, paste.thread_ts),
+                                         state.to_doc(), ttl_s=DEFAULT_THREAD_RETENTION_S)
+
+
+async def mark_tried(services: Services, paste: ThreadContext, cause_id: str) -> None:
+    """Remember that the fix for `cause_id` did not help in this thread ("Didn't help")."""
+    state = await load_state(services, paste)
+    if cause_id not in state.tried:
+        await _save_state(services, paste, state.with_tried(cause_id))
+
+
+async def _fresh_probe(services: Services, state: ThreadState) -> ProbeReport | None:
+    if state.probe is None or not state.probe_fresh(services.clock()):
+        return None
+    try:
+        return ProbeReport.from_dict(dict(state.probe))
+    except SmtpHelpError:
+        log.warning("a remembered probe report could not be read back; answering without it")
+        return None
 
 
 # ------------------------------------------------------------------------------------------------- answer, post
@@ -280,25 +316,58 @@ async def answer_paste(
 
 
 async def update_thread(services: Services, ctx: ThreadContext, d: Diagnosis, text: str, post: Post) -> None:
-    """Re-diagnose a triage thread with a new reply; post only when the answer changed, else just remember."""
+    """Re-diagnose a triage thread with a new reply; post only when the answer changed, else just remember.
+
+    The thread's state (bot.slack.threads.ThreadState) carries what earlier replies established: the causes
+    whose fix was reported not to work (never shown again while an untried cause fits) and the last live probe,
+    whose findings join the diagnosis while fresh (threads.PROBE_FRESH_S)."""
     combined = f"{ctx.text}\n{d.text}"
+    state = await load_state(services, ctx)
+    probe = await _fresh_probe(services, state)
     # The thread so far is diagnosed again rather than stored: only redacted text is kept, never a Diagnosis.
-    before = await diagnose_soon(services, ctx.text)
-    after = await diagnose_soon(services, combined)
+    before = await diagnose_soon(services, ctx.text, probe=probe)
+    after = await diagnose_soon(services, combined, probe=probe)
     update: ThreadUpdate | None = thread_update(before=before, after=after, reply=d, reply_text=text,
-                                                last_causes=ctx.last_causes, titles=cause_titles(services.kb))
+                                                last_causes=ctx.last_causes, titles=cause_titles(services.kb),
+                                                tried=state.tried)
     if update is None:
         await remember(services, team_id=ctx.team_id, channel=ctx.channel, ref=ctx.thread_ts, d=after,
                        text=combined, last_causes=ctx.last_causes, reply_ts=ctx.reply_ts)
         return
+    if update.tried != state.tried:
+        await _save_state(services, ctx, state.with_tried(*update.tried))
+    changes = list(update.changes)
+    if state.probe is not None and probe is None:
+        minutes = max(1, int((services.clock() - state.probe_at) // 60))
+        changes.append(f"the live probe from {minutes} minutes ago is too old to trust now, so it is left out: "
+                       "run it again")
+    if update.exhausted:
+        await _ask_for_the_error(services, ctx, combined, update, post)
+        return
     where = Where(team_id=ctx.team_id, channel=ctx.channel, source="thread", ref=ctx.thread_ts, share=False)
-    await answer_paste(services, where, post, d=after, memory=combined, changes=update.changes,
+    await answer_paste(services, where, post, d=after, memory=combined, changes=changes,
                        cause_id=None if after.top and update.cause_id == after.top.id else update.cause_id)
 
 
+async def _ask_for_the_error(services: Services, ctx: ThreadContext, combined: str, update: ThreadUpdate,
+                             post: Post) -> None:
+    """Every ranked cause has been tried: say so, and ask for the error the app shows now."""
+    titles = cause_titles(services.kb)
+    tried = "\n".join(f"• {escape_mrkdwn(titles.get(c, c))}" for c in update.tried[:10])
+    text = ("*Every cause that fits this thread has been tried*\n" + tried + "\n"
+            "Paste the error the app shows *now* (the whole line, with its reply code, e.g. `535 5.7.8 …`) or the "
+            "SMTP log of one attempt, and I will read it again.")
+    posted = await post({"text": "Every cause that fits has been tried: paste the current error",
+                         "blocks": message_blocks(text)})
+    await services.store.put_thread(ThreadContext(
+        team_id=ctx.team_id, channel=ctx.channel, thread_ts=ctx.thread_ts,
+        text=keep_ends(combined, head=0, tail=THREAD_TEXT_MAX, marker=""), last_causes=ctx.last_causes,
+        reply_ts=posted.ts or ctx.reply_ts))
+
+
 async def reanswer(services: Services, paste: ThreadContext) -> Diagnosis:
-    """A remembered paste diagnosed again for a button, with its last probe's findings when one ran lately."""
-    report = await _last_probe(services, paste)
+    """A remembered paste diagnosed again for a button, with its last probe's findings while they are fresh."""
+    report = await _fresh_probe(services, await load_state(services, paste))
     return await diagnose_soon(services, paste.text, probe=report)
 
 
@@ -389,21 +458,6 @@ async def _record_probe(services: Services, outcome: ProbeOutcome, *, team_id: s
                                               cause_id=findings[0].cause if findings else None, source="probe")
 
 
-def _last_probe_key(paste: ThreadContext) -> str:
-    return f"probe-for:{paste.team_id}:{paste.channel}:{paste.thread_ts}"
-
-
-async def _last_probe(services: Services, paste: ThreadContext) -> ProbeReport | None:
-    doc = await services.store.probe_cache_get(_last_probe_key(paste))
-    if doc is None:
-        return None
-    try:
-        return ProbeReport.from_dict(doc)
-    except SmtpHelpError:
-        log.warning("a remembered probe report could not be read back; answering without it", exc_info=True)
-        return None
-
-
 async def probe_and_answer(
     services: Services, *, team_id: str, user_id: str, channel: str, target: str,
     paste: ThreadContext | None = None,
@@ -420,8 +474,9 @@ async def probe_and_answer(
     if report is not None:
         doc = report.to_dict() if paste is not None else None
         await _record_probe(services, outcome, team_id=team_id, channel=channel)
-        if paste is not None and doc is not None:
-            await services.store.probe_cache_put(_last_probe_key(paste), doc, ttl_s=LAST_PROBE_TTL_S)
+        if paste is not None and doc is not None:  # the thread remembers it: later replies and buttons reuse it
+            state = await load_state(services, paste)
+            await _save_state(services, paste, ThreadState(tried=state.tried, probe=doc, probe_at=services.clock()))
             d = await diagnose_soon(services, paste.text, probe=report)
             if d.is_smtp and d.top:
                 return answer_message(services, d, ref=paste.thread_ts)

@@ -154,6 +154,7 @@ async def _feedback(services: Services, click: _Click, *, helpful: bool) -> None
         text = f"Thanks! Glad the fix for *{title}* worked; it is noted so the next person gets it faster."
         await click.reply(services, {"text": text, "blocks": message_blocks(text)})
         return
+    await answers.mark_tried(services, paste, cause_id)  # the thread's later replies move past it
     d = await answers.reanswer(services, paste)
     text = f"Thanks for telling me. I noted that the fix for *{title}* did not help."
     blocks = message_blocks(text)
