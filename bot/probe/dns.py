@@ -117,14 +117,19 @@ def _combine(*statuses: str) -> str:
     return "nodata"
 
 
+async def _no_mx() -> tuple[str, list[object]]:
+    return "nodata", []
+
+
 async def lookup_host(
-    host: str, *, resolver: dns.asyncresolver.Resolver, lifetime: float = 4.0
+    host: str, *, resolver: dns.asyncresolver.Resolver, lifetime: float = 4.0, with_mx: bool = True
 ) -> tuple[DnsFacts, tuple[IPAddress, ...]]:
-    """Resolve A and AAAA (and MX, for a bare mail domain) at once; one answer, used for the whole probe."""
+    """Resolve A and AAAA (and MX, for a bare mail domain, unless `with_mx` is False) at once; one answer, used for
+    the whole probe."""
     (a_status, a), (aaaa_status, aaaa), (mx_status, mx) = await asyncio.gather(
         _query(resolver, host, "A", lifetime),
         _query(resolver, host, "AAAA", lifetime),
-        _query(resolver, host, "MX", lifetime),
+        _query(resolver, host, "MX", lifetime) if with_mx else _no_mx(),
     )
     addresses: list[IPAddress] = []
     for rdata in a + aaaa:

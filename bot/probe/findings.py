@@ -63,6 +63,11 @@ def _auth_finding(p: PortResult, kb: KnowledgeBase | None) -> Finding | None:
     return Finding(cause=d.top.id, detail=f"port {p.port}: AUTH answered {reply}")
 
 
+def _where(p: PortResult) -> str:
+    """'port 587', or 'smtp.example.com port 587' for a host other than the target (a mail domain's)."""
+    return f"{p.host} port {p.port}" if p.host else f"port {p.port}"
+
+
 def _port_findings(p: PortResult, table: dict[str, tuple[str, bool]], kb: KnowledgeBase | None) -> list[Finding]:
     observe = partial(_seen, table=table)
     out: list[Finding] = []
@@ -70,7 +75,7 @@ def _port_findings(p: PortResult, table: dict[str, tuple[str, bool]], kb: Knowle
         out.append(
             observe("plaintext_on_implicit",
                 detail=(
-                    f"port {p.port} greets in plaintext ({p.greeting_code}); "
+                    f"{_where(p)} greets in plaintext ({p.greeting_code}); "
                     "implicit TLS (SSL on connect) fails there: "
                     "use STARTTLS on this port, or implicit TLS on a port that offers it"
                 ),
@@ -80,7 +85,7 @@ def _port_findings(p: PortResult, table: dict[str, tuple[str, bool]], kb: Knowle
         out.append(
             observe("tls_on_starttls_port",
                 detail=(
-                    f"port {p.port} expects TLS from the first byte (implicit TLS) "
+                    f"{_where(p)} expects TLS from the first byte (implicit TLS) "
                     "and stays silent to plaintext: "
                     "turn on SSL/TLS on connect, not STARTTLS"
                 ),
@@ -90,9 +95,9 @@ def _port_findings(p: PortResult, table: dict[str, tuple[str, bool]], kb: Knowle
     if code is not None and p.wrong_mode is None and code != ReplyCode.ready:
         said = f"{code}: {p.greeting_text or ''}".strip()
         if is_transient(code):
-            out.append(observe("greeting_transient", detail=f"port {p.port} greets with {said} (temporary refusal)"))
+            out.append(observe("greeting_transient", detail=f"{_where(p)} greets with {said} (temporary refusal)"))
         elif is_permanent(code):
-            out.append(observe("greeting_permanent", detail=f"port {p.port} refuses the session with {said}"))
+            out.append(observe("greeting_permanent", detail=f"{_where(p)} refuses the session with {said}"))
     cert = p.cert
     if cert is not None and not cert.trusted:
         if cert.expired:
@@ -105,13 +110,13 @@ def _port_findings(p: PortResult, table: dict[str, tuple[str, bool]], kb: Knowle
         else:
             why = f"is not trusted ({cert.error or 'unknown issuer'})"
         out.append(
-            observe("certificate_not_trusted", detail=f"port {p.port}: the server certificate {why}")
+            observe("certificate_not_trusted", detail=f"{_where(p)}: the server certificate {why}")
         )
     if p.tls_version in LEGACY_TLS_VERSIONS:
         out.append(
             observe("legacy_tls_only",
                 detail=(
-                    f"port {p.port} negotiates only {p.tls_version}; current clients require TLS 1.2 or later"
+                    f"{_where(p)} negotiates only {p.tls_version}; current clients require TLS 1.2 or later"
                 ),
             )
         )
@@ -124,14 +129,14 @@ def _port_findings(p: PortResult, table: dict[str, tuple[str, bool]], kb: Knowle
     ):
         out.append(
             observe("no_starttls",
-                detail=(f"port {p.port} does not offer STARTTLS: the connection cannot be encrypted there"),
+                detail=(f"{_where(p)} does not offer STARTTLS: the connection cannot be encrypted there"),
             )
         )
     if p.status == "ok" and p.auth_after_tls and not p.auth_before_tls and p.tls == "starttls":
         out.append(
             observe("auth_only_after_tls",
                 detail=(
-                    f"port {p.port} offers AUTH ({' '.join(p.auth_after_tls)}) only after STARTTLS: "
+                    f"{_where(p)} offers AUTH ({' '.join(p.auth_after_tls)}) only after STARTTLS: "
                     "the client must turn STARTTLS on before logging in"
                 ),
             )
@@ -139,7 +144,7 @@ def _port_findings(p: PortResult, table: dict[str, tuple[str, bool]], kb: Knowle
     if p.status == "ok" and p.port in AUTH_PORTS and not p.auth_mechanisms and p.tls != "none":
         out.append(
             observe("no_auth_offered",
-                detail=(f"port {p.port} offers no AUTH mechanism, even over TLS"),
+                detail=(f"{_where(p)} offers no AUTH mechanism, even over TLS"),
             )
         )
     if (auth := _auth_finding(p, kb)) is not None:
@@ -233,7 +238,18 @@ def findings_for(report: ProbeReport, *, kb: KnowledgeBase | None = None) -> tup
     if report.status_feed is not None and report.status_feed.incident:
         titles = "; ".join(report.status_feed.titles) or "open incident"
         out.append(observe("status_feed_incident", detail=f"{report.status_feed.provider} status: {titles}"))
-    ports = report.ports
+    ports = tuple(p for p in report.ports if p.role != "mx")  # an MX is not a submission port: its own findings
+    mx = tuple(p for p in report.ports if p.role == "mx" and p.addresses)
+    if mx and all(p.status in ("timeout", "unreachable") and p.stage == "connect" for p in mx):
+        out.append(
+            observe("mx_port25_blocked",
+                detail=(
+                    f"the MX of {report.host} ({', '.join(p.host or '?' for p in mx)}) does not answer on port 25 "
+                    "from here: outbound port 25 is blocked on many cloud and ISP networks; send through the "
+                    "provider's submission host on 587 or 465 instead"
+                ),
+            )
+        )
     if ports and all(p.status == "timeout" for p in ports):
         connect = all(p.stage == "connect" for p in ports)
         names = ", ".join(str(p.port) for p in ports)
@@ -253,7 +269,7 @@ def findings_for(report: ProbeReport, *, kb: KnowledgeBase | None = None) -> tup
         out.append(
             observe("all_ports_refused", detail=f"connection refused on port {names}: nothing listens")
         )
-    for p in ports:
+    for p in ports:  # not the MX: an MX's certificate or plaintext greeting is for other servers, not for clients
         out.extend(_port_findings(p, table, kb))
     out.extend(_address_findings(ports, table))
     if dns.sender_domain:

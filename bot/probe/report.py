@@ -38,8 +38,10 @@ written and read by the generic codec (bot/codec.py) through `to_dict()` / `from
                                                 # AUTH arguments and answers to 334 redacted, at most 60 lines
           "addresses": [{"address": str, "status": "ok"|"refused"|"timeout"|"unreachable"|"error",
                          "connect_ms": float|null, "error": str|null,
-                         "used": bool}]             # every address of the host, Happy Eyeballs order (IPv6 first);
+                         "used": bool}],            # every address of the host, Happy Eyeballs order (IPv6 first);
                                                 # used: the session ran on it (bot/probe/eyeballs.py)
+          "host": str|null, "role": null|"mx"|"submission"  # a bare mail domain: its MX hosts on 25 and the
+                                                # submission host its provider documents (null: the target itself)
       }],
       "status_feed": null | {"provider": str, "page": str|null, "ok": bool, "incident": bool,
                              "titles": [str], "error": str|null},
@@ -157,6 +159,8 @@ class PortResult:
     auth: AuthResult | None = None
     timings: Mapping[str, float] = field(default_factory=dict)  # ms per step: connect, greeting, ehlo, starttls, …
     addresses: tuple[AddressResult, ...] = ()  # every address tried on this port, Happy Eyeballs order
+    host: str | None = None  # the host probed, when it is not the target: a bare mail domain's MX or submission host
+    role: str | None = None  # mx | submission (with host); None: a port of the target itself
     dialogue: tuple[str, ...] = ()  # bot.probe.dialogue: "-> EHLO …", "<- 250-…", "== TLS …"; AUTH redacted, bounded
 
     @property

@@ -2,7 +2,8 @@
 
 Order of work: parse the target (targets.py) → port allow-list → rate-limit hook → concurrency slot →
 resolve once (dns.py) → SSRF check of every address → all ports at once, each racing every address Happy
-Eyeballs style (eyeballs.py, smtp.py),
+Eyeballs style (eyeballs.py, smtp.py) — or, for a bare mail domain (MX records, no port given, not its own MX),
+its first two MX hosts on 25 and the submission host its provider documents —
 together with SPF/DMARC of the sender domain and the provider's status feed (status.py) → findings.py.
 Nothing here raises for what a server or the network does; it raises InputError for unreadable targets,
 TargetNotAllowed for refused ones, ProbeError when the probe cannot run, ProbeTimeout if the budget is spent
@@ -21,7 +22,7 @@ from typing import Any, TypeVar
 
 import dns.asyncresolver
 
-from bot.errors import ProbeError, ProbeTimeout
+from bot.errors import InputError, ProbeError, ProbeTimeout, TargetNotAllowed
 from bot.extract import provider_of_host
 from bot.kb.model import KnowledgeBase
 from bot.probe.dialogue import DialogueSink
@@ -35,6 +36,7 @@ from bot.probe.targets import (
     IPAddress,
     Network,
     Target,
+    address_refusal,
     check_addresses,
     check_port,
     parse_target,
@@ -122,9 +124,71 @@ async def run_probe(
                     ehlo_name=ehlo_name,
                     port_map=port_map or {},
                     on_dialogue=on_dialogue,
+                    forced_ports=bool(ports),
                 )
         except TimeoutError:
             raise ProbeTimeout(f"the probe of {tgt.display} ran out of its {timeout_s:g} s budget") from None
+
+
+@dataclasses.dataclass(frozen=True)
+class _OtherHost:
+    """A host probed for a bare mail domain: an MX on 25, or the submission host its provider documents."""
+
+    host: str
+    port: int
+    role: str  # mx | submission
+    implicit: bool = False
+    provider: str | None = None
+
+
+MX_PROBED = 2  # the first two MX hosts by preference
+MX_PORT = 25
+
+
+async def _resolved(result: PortResult) -> PortResult:
+    return result
+
+
+def _submission_entries(kb: KnowledgeBase, provider: str) -> list[_OtherHost]:
+    """The first submission host the provider documents, on up to two of its documented ports."""
+    rows = [r for r in kb.providers[provider].data.get("submission") or () if isinstance(r, dict)]
+    out: list[_OtherHost] = []
+    for row in rows:
+        try:
+            host = parse_target(str(row.get("host", ""))).host
+            port = check_port(int(row.get("port", 0)))
+        except (InputError, TargetNotAllowed, ValueError, TypeError):
+            continue
+        if out and host != out[0].host:
+            continue
+        out.append(_OtherHost(host=host, port=port, role="submission", implicit=row.get("tls") == "implicit",
+                              provider=provider))
+    return out[:2]
+
+
+def _mail_domain_hosts(
+    tgt: Target, facts: DnsFacts, kb: KnowledgeBase | None, provider: str | None
+) -> list[_OtherHost]:
+    """The hosts to probe when the target is a bare mail domain, else []: a name given without a port that has MX
+    records, is not its own MX and is not a submission host a provider documents."""
+    mx_hosts = [h.lower().rstrip(".") for _p, h in facts.mx if h.strip(".@ ")]
+    if tgt.ip is not None or tgt.port is not None or not facts.mx or tgt.host in mx_hosts:
+        return []
+    if kb is not None and any(tgt.host == str(r.get("host", "")).lower() for p in kb.providers.values()
+                              for r in p.data.get("submission") or () if isinstance(r, dict)):
+        return []
+    out = [_OtherHost(host=h, port=MX_PORT, role="mx") for h in mx_hosts[:MX_PROBED]]
+    if kb is not None:
+        known = provider or _provider_of_domain(kb, tgt.host) or next(
+            (p for h in mx_hosts if (p := provider_of_host(kb, h))), None)
+        if known is not None:
+            out += _submission_entries(kb, known)
+    return out
+
+
+def _provider_of_domain(kb: KnowledgeBase, domain: str) -> str | None:
+    """The provider whose mailbox domain this is (gmail.com → gmail), from the provider files' recognise.domains."""
+    return next((p.id for p in kb.providers.values() if domain in p.domains), None)
 
 
 async def _probe(
@@ -145,6 +209,7 @@ async def _probe(
     ehlo_name: str,
     port_map: Mapping[int, int],
     on_dialogue: DialogueSink | None = None,
+    forced_ports: bool = False,
 ) -> ProbeReport:
     def remaining() -> float:
         return budget - (time.monotonic() - started) - _MARGIN_S
@@ -163,16 +228,22 @@ async def _probe(
             timings[name] = round((time.monotonic() - t0) * 1000, 1)
 
     async def one_port(
-        port: int, addresses: Sequence[IPAddress], contexts: tuple[ssl.SSLContext, ssl.SSLContext]
+        port: int,
+        addresses: Sequence[IPAddress],
+        contexts: tuple[ssl.SSLContext, ssl.SSLContext],
+        other: _OtherHost | None = None,
     ) -> PortResult:
-        implicit = (
-            port in IMPLICIT_TLS_PORTS if tgt.implicit_tls is None or len(wanted) > 1 else tgt.implicit_tls
-        )
+        if other is not None:
+            implicit = other.implicit
+        else:
+            implicit = (
+                port in IMPLICIT_TLS_PORTS if tgt.implicit_tls is None or len(wanted) > 1 else tgt.implicit_tls
+            )
         acc = new_progress(port=port, address=addresses[0], implicit=implicit, sink=on_dialogue)
         try:
             async with asyncio.timeout(max(remaining(), 0.01)):
                 result = await probe_port(
-                    host=tgt.host,
+                    host=other.host if other is not None else tgt.host,
                     addresses=addresses,
                     port=port,
                     connect_port=port_map.get(port),
@@ -180,13 +251,41 @@ async def _probe(
                     contexts=contexts,
                     timeouts=steps,
                     ehlo_name=ehlo_name,
-                    credentials=credentials,
+                    # never to an MX: credentials belong to the submission host (the target, or the one documented)
+                    credentials=credentials if other is None or other.role == "submission" else None,
                     acc=acc,
                 )
         except TimeoutError:
             result = budget_cut(acc)
         acc.dialogue.end(result.status, result.error)
+        if other is not None:
+            result = dataclasses.replace(result, host=other.host, role=other.role)
         return result
+
+    async def other_hosts(
+        others: Sequence[_OtherHost], contexts: tuple[ssl.SSLContext, ssl.SSLContext]
+    ) -> list[PortResult]:
+        """A bare mail domain's MX hosts on 25 and the provider's submission host: resolved at once, each address
+        SSRF-checked (a refused host is a result, not a probe), then probed beside each other."""
+        assert res is not None
+        names = tuple(dict.fromkeys(o.host for o in others))
+        answers = await asyncio.gather(
+            *(lookup_host(n, resolver=res, lifetime=min(4.0, remaining()), with_mx=False) for n in names)
+        )
+        resolved = dict(zip(names, answers, strict=True))
+        jobs: list[Awaitable[PortResult]] = []
+        for o in others:
+            facts, found = resolved[o.host]
+            refusal = next((r for a in found if (r := address_refusal(a, allow_networks=allow_networks))), None)
+            if not found or refusal:
+                why = (f"{o.host} does not resolve ({facts.status})" if not found
+                       else f"not probed: {o.host} is or resolves to a non-public address")
+                jobs.append(_resolved(PortResult(
+                    port=o.port, status="error", stage="connect", error=why, host=o.host, role=o.role,
+                    expected_tls="implicit" if o.implicit else "starttls")))
+            else:
+                jobs.append(one_port(o.port, found, contexts, o))
+        return list(await asyncio.gather(*jobs))
 
     async def sender() -> dict[str, Any]:
         if not sender_domain or res is None:
@@ -223,8 +322,15 @@ async def _probe(
             )
         check_addresses(tgt.host, addresses, allow_networks=allow_networks)
         contexts = client_contexts(ca_file=ca_file)
-        port_tasks = [one_port(p, addresses, contexts) for p in wanted] if addresses else []
-        port_results = tuple(await timed("ports", lambda: asyncio.gather(*port_tasks)))
+        others = _mail_domain_hosts(tgt, dns_facts, providers, provider) if not forced_ports else []
+        if others:
+            # a bare mail domain (MX records, not itself a server): its MX on 25 and the provider's submission
+            # host, not the domain's own address (often a web server, where every port would time out)
+            provider = provider or next((o.provider for o in others if o.provider), None)
+            port_results = tuple(await timed("ports", lambda: other_hosts(others, contexts)))
+        else:
+            port_tasks = [one_port(p, addresses, contexts) for p in wanted] if addresses else []
+            port_results = tuple(await timed("ports", lambda: asyncio.gather(*port_tasks)))
     except BaseException:
         side.cancel()
         with contextlib.suppress(BaseException):

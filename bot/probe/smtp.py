@@ -84,6 +84,8 @@ class _Acc:
     auth: AuthResult | None = None
     timings: dict[str, float] = field(default_factory=dict)
     addresses: tuple[AddressResult, ...] = ()
+    host: str | None = None  # set by run.py for a mail domain's MX / submission host
+    role: str | None = None
     dialogue: Dialogue = field(default_factory=lambda: Dialogue(0))  # every session of this port, recorded
 
     def result(self) -> PortResult:

@@ -57,11 +57,12 @@ def _cert(p: PortResult) -> str:
 
 
 def _note(p: PortResult) -> str:
+    where = f"{'MX ' if p.role == 'mx' else ''}{p.host}: " if p.host else ""  # a bare mail domain's other hosts
     if p.error:
-        return p.error
+        return where + p.error
     if p.greeting_code is not None:
-        return f"{p.greeting_code} {p.greeting_text or ''}".strip()
-    return "-"
+        return where + f"{p.greeting_code} {p.greeting_text or ''}".strip()
+    return where + "-" if where else "-"
 
 
 def _result(p: PortResult) -> str:

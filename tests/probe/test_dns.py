@@ -50,7 +50,9 @@ async def test_outcomes_are_told_apart(resolver: Any, name: str, status: str) ->
 async def test_bare_mail_domain_reports_mx_and_finding(resolver: Any) -> None:
     report = await run_probe("maildomain.test", resolver=resolver, timeout_s=3)
     assert report.dns.mx == ((10, "mx1.maildomain.test"), (20, "mx2.maildomain.test"))
-    assert report.ports == ()
+    # its MX hosts are tried on 25 (here they do not resolve: a result each, no connection)
+    assert [(p.host, p.port, p.status, p.address) for p in report.ports] == [
+        ("mx1.maildomain.test", 25, "error", None), ("mx2.maildomain.test", 25, "error", None)]
     assert [f.cause for f in report.findings] == ["wrong_host_or_port"]
     assert "mx1.maildomain.test" in report.findings[0].detail
 
