@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from bot.kb.model import KnowledgeBase
 from bot.model import Diagnosis
 from bot.render.names import cause_title, provider_name
-from bot.wording import SettingsMatch, Wording, settings_match, wording
+from bot.wording import SettingsMatch, Wording, settings_match, settings_only, wording
 
 __all__ = ["ASK_FOR_ERROR", "NOT_SMTP", "Headline", "headline"]
 
@@ -50,6 +50,14 @@ def _settings_text(kb: KnowledgeBase, m: SettingsMatch) -> tuple[str, str]:
     return f"These settings look right for {name}", text
 
 
+def _settings_read(d: Diagnosis) -> str:
+    """The settings read from the paste, in words: "mail.example.org, 587, STARTTLS, full address as username"."""
+    f = d.facts
+    parts = [f.host or "", str(f.port)] + ([_TLS_WORDS.get(f.tls_mode, f.tls_mode)] if f.tls_mode else []) + \
+        ([f"username {f.username}"] if f.username and f.username_form not in ("empty", "aws_key_id") else [])
+    return ", ".join(p for p in parts if p)
+
+
 def headline(d: Diagnosis, kb: KnowledgeBase, cause_id: str | None = None) -> Headline:
     """The answer's opening for `d` (or for `cause_id`, a cause the reader picked among the others)."""
     level = wording(d, kb, cause_id)
@@ -61,7 +69,10 @@ def headline(d: Diagnosis, kb: KnowledgeBase, cause_id: str | None = None) -> He
         title, text = _settings_text(kb, match)
         return Headline(level, title, text, None, False)
     if level == "not_enough":
-        return Headline(level, "Not enough to go on", f"Not enough to go on: {ASK_FOR_ERROR}.", None, False)
+        read = _settings_read(d) if settings_only(d) else ""
+        text = (f"Not enough to go on: the settings ({read}) do not contradict each other, and nothing in the paste "
+                f"says what fails: {ASK_FOR_ERROR}." if read else f"Not enough to go on: {ASK_FOR_ERROR}.")
+        return Headline(level, "Not enough to go on", text, None, False)
     cid = cause_id or (d.top.id if d.top else "other_smtp")
     title = cause_title(kb, cid)
     if level == "likely":
