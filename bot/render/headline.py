@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bot.classify import deciding_fact
 from bot.kb.model import KnowledgeBase
 from bot.model import Diagnosis
 from bot.render.names import cause_title, provider_name
-from bot.wording import SettingsMatch, Wording, settings_match, settings_only, wording
+from bot.wording import SettingsMatch, Wording, error_text, settings_match, settings_only, wording
 
 __all__ = ["ASK_FOR_ERROR", "NOT_SMTP", "Headline", "headline"]
 
@@ -17,6 +18,9 @@ ASK_FOR_ERROR = ("paste the error the app shows (the line with the reply code an
 NOT_SMTP = ("This does not look like an SMTP sending problem, so there is nothing to diagnose. Paste the SMTP "
             "error (reply code and text) or the mail settings (host, port, encryption, username).")
 _DECIDE_DEFAULT = "the exact error the app shows (its reply code and text)"
+# The paste has the error, and no deciding fact is written down for the causes in the running: more of the same log.
+_DECIDE_MORE_LOG = ("more of the same log: the lines before this error, or the SMTP dialogue with debug output on "
+                    "(the command the client sent and the server's full reply)")
 _TLS_WORDS = {"starttls": "STARTTLS", "implicit": "implicit TLS (SSL/TLS)", "none": "no encryption"}
 
 
@@ -58,6 +62,15 @@ def _settings_read(d: Diagnosis) -> str:
     return ", ".join(p for p in parts if p)
 
 
+def _decider(d: Diagnosis, kb: KnowledgeBase, cid: str) -> str | None:
+    """The fact that would settle an uncertain answer: the engine's own when it saw two close causes, else what
+    the knowledge base says tells this cause from the runner-up."""
+    if d.ambiguity:
+        return d.ambiguity
+    second = next((c.id for c in d.causes if c.id != cid), None)
+    return deciding_fact(kb, cid, second, d.facts.host) if second else None
+
+
 def headline(d: Diagnosis, kb: KnowledgeBase, cause_id: str | None = None) -> Headline:
     """The answer's opening for `d` (or for `cause_id`, a cause the reader picked among the others)."""
     level = wording(d, kb, cause_id)
@@ -77,8 +90,8 @@ def headline(d: Diagnosis, kb: KnowledgeBase, cause_id: str | None = None) -> He
     title = cause_title(kb, cid)
     if level == "likely":
         return Headline(level, f"Likely cause: {title}", f"Likely cause: {title}", cid, True)
-    decider = (d.ambiguity if cause_id is None or (d.top is not None and d.top.id == cause_id) else None) \
-        or _DECIDE_DEFAULT
+    decider = _decider(d, kb, cid) if cause_id is None or (d.top is not None and d.top.id == cause_id) else None
+    decider = decider or (_DECIDE_MORE_LOG if error_text(d) else _DECIDE_DEFAULT)
     text = f"Possibly {_lower_first(title)} — not certain from this paste. What would decide: {decider}"
     if not text.endswith((".", "?", "!")):
         text += "."
