@@ -50,7 +50,7 @@ def _settings_text(kb: KnowledgeBase, m: SettingsMatch) -> tuple[str, str]:
     unshown = ([f"encryption {tls}"] if "tls" not in m.shown else []) + \
         ([m.username] if m.username and "username" not in m.shown else [])
     if unshown:
-        text += f" Not shown in the paste, so check: {'; '.join(unshown)}."
+        text += f" Not read from the paste, so check: {'; '.join(unshown)}."
     return f"These settings look right for {name}", text
 
 

@@ -66,4 +66,13 @@ WRONG: dict[str, tuple[str, str]] = {
     "outlook.com on 465": ("outlook_com", "smtp-mail.outlook.com port 465 SSL, user me@outlook.com"),
     "icloud on 465": ("icloud", "MAIL_HOST=smtp.mail.me.com\nMAIL_PORT=465\nMAIL_USERNAME=me@icloud.com"),
     "yahoo on 25": ("yahoo", "SMTP_HOST=smtp.mail.yahoo.com\nSMTP_PORT=25\nSMTP_USER=me@yahoo.com"),
+    "gmail phpmailer smtps on 587": ("gmail", "$mail->isSMTP();\n$mail->Host = 'smtp.gmail.com';\n"
+                                     "$mail->SMTPAuth = true;\n$mail->Username = 'shop@gmail.com';\n"
+                                     "$mail->Password = '<app password>';\n"
+                                     "$mail->SMTPSecure = PHPMailer::ENCRYPTION_SMTPS;\n$mail->Port = 587;"),
 }
+
+# A username written in prose is not read (bot/extract.py reads assignments only, so "the user credentials were
+# incorrect" is not a username): the verdict cannot see it is wrong, and says to check it.
+UNREAD_USERNAME = ("sendgrid", "Settings: smtp.sendgrid.net port 587, username marketing@example.com, password is "
+                   "the API key.")

@@ -12,7 +12,7 @@ from bot.model import CauseMatch, Diagnosis, Evidence, Facts
 from bot.render.headline import headline
 from bot.render.text import render_text
 from bot.wording import WORDINGS, error_text, settings_match, wording
-from tests.render.settings_corpus import RIGHT, WRONG
+from tests.render.settings_corpus import RIGHT, UNREAD_USERNAME, WRONG
 
 
 @pytest.fixture(scope="module")
@@ -213,3 +213,13 @@ def test_contradicting_settings_for_an_unknown_server_still_name_the_cause(kb: K
     d = diagnose("MAIL_HOST=mail.acme-shop.example\nMAIL_PORT=465\nMAIL_ENCRYPTION=tls", kb=kb)
     assert d.lint
     assert wording(d, kb) in ("likely", "possibly")
+
+
+def test_a_username_the_paste_does_not_show_is_named_as_unchecked(kb: KnowledgeBase) -> None:
+    provider, paste = UNREAD_USERNAME
+    d = diagnose(paste, kb=kb)
+    assert d.facts.provider == provider
+    assert d.facts.username is None
+    h = headline(d, kb)
+    assert h.level == "settings_look_right"
+    assert h.text.endswith('Not read from the paste, so check: encryption STARTTLS; username "apikey".')
