@@ -226,3 +226,35 @@ def test_not_enough_to_go_on_asks_for_the_error_and_proposes_no_fix() -> None:
     assert "paste the error the app shows" in text
     assert "a generic step" not in text
     assert not [b for b in blocks if b["type"] == "actions"]
+
+
+def test_provider_settings_show_their_pages_as_links() -> None:
+    from bot.render.slack.home import provider_blocks
+
+    links = 0
+    for provider in KB.providers.values():
+        for text in _mrkdwn(provider_blocks(provider)):
+            assert bare_urls(text) == [], (provider.id, text)
+            links += text.count("<https://")
+    assert links >= 10
+
+
+async def test_a_probe_result_without_a_paste_links_its_fix_too() -> None:
+    from bot.model import Finding
+    from bot.probe.report import PortResult, ProbeReport
+    from bot.settings import Settings
+    from bot.slack.answers import ProbeOutcome, _probe_message
+    from bot.slack.services import Services
+    from bot.store import MemoryStore
+    from tests.slack.conftest import FakeProbe
+
+    services = Services(settings=Settings(), kb=KB, store=MemoryStore(), probe=FakeProbe(),
+                        diagnose=lambda *a, **k: None, fix_text=fix_text)  # type: ignore[arg-type]
+    report = ProbeReport(target="smtp.gmail.com:587", host="smtp.gmail.com", provider="gmail",
+                         addresses=("192.0.2.10",), ports=(PortResult(port=587, status="ok", tls="starttls"),),
+                         findings=(Finding(cause="app_password_required", detail="port 587: AUTH answered 534"),))
+    message = await _probe_message(services, ProbeOutcome(target=report.target, report=report))
+    texts = _mrkdwn(message["blocks"])
+    assert any("<https://myaccount.google.com/apppasswords|" in t for t in texts)
+    for text in texts:
+        assert bare_urls(text) == [], text
