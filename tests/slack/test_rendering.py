@@ -109,6 +109,7 @@ def test_a_link_shows_where_it_goes() -> None:
     ("host smtp.office365.com, port 587", "host `smtp.office365.com`, port 587"),
     ("pass username= and password= to aiosmtplib.send()", "`username=` and `password=` to `aiosmtplib.send()`"),
     ("set `UseDefaultCredentials = false` first", "`UseDefaultCredentials = false`"),
+    ("(or -&gt;setEncryption('tls')); for 465", "(or `-&gt;setEncryption('tls')`); for 465"),
     ("the full address (user@example.com) as username", "(`user@example.com`)"),
 ])
 def test_setting_names_are_shown_as_code(text: str, coded: str) -> None:
