@@ -32,7 +32,16 @@ from aiosmtplib.typing import Default
 
 from bot.text import strip_controls
 
-__all__ = ["MAX_LINES", "MAX_LINE_CHARS", "MAX_REPLY_LINES", "REDACTED", "Dialogue", "DialogueSink", "RecordingSMTP"]
+__all__ = [
+    "MAX_LINES",
+    "MAX_LINE_CHARS",
+    "MAX_REPLY_LINES",
+    "REDACTED",
+    "Dialogue",
+    "DialogueSink",
+    "RecordingSMTP",
+    "for_host",
+]
 
 MAX_LINES = 60
 MAX_REPLY_LINES = 25
@@ -40,7 +49,7 @@ MAX_LINE_CHARS = 200
 REDACTED = "[redacted]"
 SENT, RECEIVED, NOTE = "->", "<-", "=="
 
-DialogueSink = Callable[[int, str], None]
+DialogueSink = Callable[[int | str, str], None]  # (port, or "host:port" for another host than the target; line)
 _E = TypeVar("_E", bound=BaseException)
 
 
@@ -48,6 +57,19 @@ def _text(value: str | bytes) -> str:
     if isinstance(value, bytes):
         value = value.decode("utf-8", "replace")
     return strip_controls(value.replace("\r", " ").replace("\n", " ").replace("\t", " ")).strip()
+
+
+def for_host(sink: DialogueSink | None, host: str | None) -> DialogueSink | None:
+    """`sink` with its port labelled "host:port", for a host other than the target (a mail domain's MX on 25
+    beside the submission host's 25), so two sessions on one port number stay apart in -v and the progress."""
+    if sink is None or host is None:
+        return sink
+    target = sink
+
+    def labelled(port: int | str, line: str) -> None:
+        target(f"{host}:{port}", line)
+
+    return labelled
 
 
 def _in_chain(exc: BaseException, kind: type[_E]) -> _E | None:
@@ -62,7 +84,7 @@ def _in_chain(exc: BaseException, kind: type[_E]) -> _E | None:
 class Dialogue:
     """A bounded, redacted record of one port's conversation, streamed to `sink` line by line."""
 
-    def __init__(self, port: int, sink: DialogueSink | None = None, *, max_lines: int = MAX_LINES) -> None:
+    def __init__(self, port: int | str, sink: DialogueSink | None = None, *, max_lines: int = MAX_LINES) -> None:
         self.port = port
         self.sink = sink
         self.max_lines = max_lines

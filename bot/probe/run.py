@@ -25,7 +25,7 @@ import dns.asyncresolver
 from bot.errors import InputError, ProbeError, ProbeTimeout, TargetNotAllowed
 from bot.extract import provider_of_host
 from bot.kb.model import KnowledgeBase
-from bot.probe.dialogue import DialogueSink
+from bot.probe.dialogue import DialogueSink, for_host
 from bot.probe.dns import feed_resolver, lookup_host, lookup_sender, make_resolver
 from bot.probe.findings import findings_for
 from bot.probe.limits import ProbeLimits, RateKey, RateLimiter
@@ -239,7 +239,8 @@ async def _probe(
             implicit = (
                 port in IMPLICIT_TLS_PORTS if tgt.implicit_tls is None or len(wanted) > 1 else tgt.implicit_tls
             )
-        acc = new_progress(port=port, address=addresses[0], implicit=implicit, sink=on_dialogue)
+        acc = new_progress(port=port, address=addresses[0], implicit=implicit,
+                           sink=for_host(on_dialogue, other.host if other is not None else None))
         try:
             async with asyncio.timeout(max(remaining(), 0.01)):
                 result = await probe_port(

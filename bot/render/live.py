@@ -46,9 +46,9 @@ class VerboseLines:
     def __init__(self, out: TextIO, *, labelled: bool) -> None:
         self.out, self.labelled = out, labelled
 
-    def __call__(self, port: int, line: str) -> None:
+    def __call__(self, port: int | str, line: str) -> None:
         """The on_dialogue sink."""
-        self.out.write((f"[{port}] " if self.labelled else "") + _safe(line) + "\n")
+        self.out.write((f"[{_safe(str(port), 80)}] " if self.labelled else "") + _safe(line) + "\n")
         self.out.flush()
 
 
@@ -59,11 +59,11 @@ class PortProgress:
         self.out = out
         self.target = _safe(target, 80)
         self.started = time.monotonic()
-        self.state: dict[int, str] = dict.fromkeys(ports, "connecting")
+        self.state: dict[int | str, str] = dict.fromkeys(ports, "connecting")
         self.drawn = 0
 
-    def __call__(self, port: int, line: str) -> None:
-        """The on_dialogue sink: note the port's new stage and redraw."""
+    def __call__(self, port: int | str, line: str) -> None:
+        """The on_dialogue sink: note the port's new stage and redraw (a port of another host: "host:port")."""
         stage = stage_of(line)
         if stage is None and port in self.state:
             return
@@ -74,7 +74,8 @@ class PortProgress:
         """The lines a redraw shows: the target with the time so far, then one per port."""
         head = f"probing {self.target} … {time.monotonic() - self.started:.1f} s"
         width = max((len(str(p)) for p in self.state), default=0)
-        return [head, *(f"  {str(p).rjust(width)}  {s}" for p, s in sorted(self.state.items()))]
+        rows = sorted(self.state.items(), key=lambda kv: (isinstance(kv[0], str), str(kv[0]).rjust(5)))
+        return [head, *(f"  {_safe(str(p), 60).rjust(width)}  {s}" for p, s in rows)]
 
     def draw(self) -> None:
         """Replace what was drawn last with the current lines."""

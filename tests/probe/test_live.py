@@ -16,6 +16,7 @@ import pytest
 from aiosmtpd.smtp import SMTP
 
 from bot.probe import run_probe
+from bot.probe.dialogue import for_host
 from bot.render.live import PortProgress, VerboseLines, stage_of
 from tests.probe.conftest import PASSWORD, USER, Certs, Handler, ServerFactory, _authenticator
 
@@ -170,3 +171,21 @@ def test_server_text_reaches_the_terminal_without_control_characters() -> None:
     text = out.getvalue()
     for ch in ("\x07", "\u202e", "\x1b[31m", "\x1b[2J", "\x1b]0"):
         assert ch not in text
+
+
+def test_another_hosts_port_25_stays_apart_from_the_targets() -> None:
+    seen: list[tuple[int | str, str]] = []
+    mx = for_host(lambda port, line: seen.append((port, line)), "mx1.example.com")
+    assert mx is not None
+    mx(25, "-> EHLO x")
+    assert seen == [("mx1.example.com:25", "-> EHLO x")]
+    assert for_host(None, "mx1.example.com") is None
+    out = io.StringIO()
+    progress = PortProgress(out, "example.com", (25, 587))
+    progress("mx1.example.com:25", "== connected to 192.0.2.25 port 25")
+    progress(25, "-> EHLO probe")
+    assert progress.lines()[1:] == ["                  25  EHLO", "                 587  connecting",
+                                    "  mx1.example.com:25  waiting for the greeting"]
+    verbose = io.StringIO()
+    VerboseLines(verbose, labelled=True)("mx1.example.com:25", "<- 220 mx1\x1b[2J")
+    assert verbose.getvalue() == "[mx1.example.com:25] <- 220 mx1[2J\n"
