@@ -15,7 +15,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
-import ssl
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, TypeVar
@@ -41,7 +40,7 @@ from bot.probe.targets import (
     check_port,
     parse_target,
 )
-from bot.probe.tls import client_contexts
+from bot.probe.tls import Contexts, client_contexts
 from bot.smtp import IMPLICIT_TLS_PORTS
 
 __all__ = ["DEFAULT_BUDGET_S", "run_probe"]
@@ -230,7 +229,7 @@ async def _probe(
     async def one_port(
         port: int,
         addresses: Sequence[IPAddress],
-        contexts: tuple[ssl.SSLContext, ssl.SSLContext],
+        contexts: Contexts,
         other: _OtherHost | None = None,
     ) -> PortResult:
         if other is not None:
@@ -263,7 +262,7 @@ async def _probe(
         return result
 
     async def other_hosts(
-        others: Sequence[_OtherHost], contexts: tuple[ssl.SSLContext, ssl.SSLContext]
+        others: Sequence[_OtherHost], contexts: Contexts
     ) -> list[PortResult]:
         """A bare mail domain's MX hosts on 25 and the provider's submission host: resolved at once, each address
         SSRF-checked (a refused host is a result, not a probe), then probed beside each other."""
