@@ -16,7 +16,7 @@ from bot.kb.model import HINT_CAP, Conditions, KnowledgeBase, Signal
 from bot.kb.patterns import line_at
 from bot.model import CauseMatch, Evidence, Facts, Finding, LintIssue
 
-__all__ = ["Classification", "classify", "fires", "score_signals"]
+__all__ = ["Classification", "classify", "deciding_fact", "fires", "score_signals"]
 
 MAX_CAUSES = 5
 MAX_EVIDENCE = 5
@@ -216,15 +216,22 @@ def classify(ext: Extraction, kb: KnowledgeBase, *, lint: Iterable[LintIssue] = 
                   if e not in lines]
         causes.append(CauseMatch(id=cid, confidence=_confidence(score, total), evidence=tuple(lines[:MAX_EVIDENCE])))
     return Classification(causes=tuple(causes), is_smtp=is_smtp, smtp_score=smtp_score,
-                          ambiguity=_ambiguity(ranked, kb))
+                          ambiguity=_ambiguity(ranked, kb, ext.facts.host))
 
 
-def _ambiguity(ranked: list[tuple[str, float]], kb: KnowledgeBase) -> str | None:
+def deciding_fact(kb: KnowledgeBase, first: str, second: str, host: str | None) -> str | None:
+    """What tells `first` from `second`, as the knowledge base says it (either direction), with `{host}` filled in
+    (the paste's host, else a placeholder a reader recognises as one)."""
+    a, b = kb.causes.get(first), kb.causes.get(second)
+    text = (a.confusable.get(second) if a else None) or (b.confusable.get(first) if b else None)
+    return text.replace("{host}", host or "smtp.your-provider.example") if text else None
+
+
+def _ambiguity(ranked: list[tuple[str, float]], kb: KnowledgeBase, host: str | None) -> str | None:
     """When the text cannot tell the top candidates apart, the knowledge base says which fact decides."""
     if len(ranked) < 2:
         return None
     (first, s1), (second, s2) = ranked[0], ranked[1]
     if s2 < AMBIGUITY_RATIO * s1:
         return None
-    a, b = kb.causes.get(first), kb.causes.get(second)
-    return (a.confusable.get(second) if a else None) or (b.confusable.get(first) if b else None)
+    return deciding_fact(kb, first, second, host)

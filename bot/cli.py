@@ -37,6 +37,7 @@ environment:
   SMTP_HELP_PROBE_DNS_SERVERS                resolvers every probe uses
   PROBE_TIMEOUT, PROBE_CONCURRENCY           probe budget (seconds) and parallel ports
   LOG_LEVEL                                  DEBUG, INFO (default), WARNING, ERROR
+  NO_COLOR                                   any non-empty value: no bold in answers on a terminal
   (run, serve, console and worker also read them from a .env file in the working directory: see .env.example)
 
 exit codes:

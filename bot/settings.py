@@ -167,6 +167,7 @@ class Settings:
     probe_concurrency: int = 8
     triage_bot_ids: tuple[str, ...] = ()
     log_level: str = "INFO"
+    no_color: bool = False  # NO_COLOR set to a non-empty value (https://no-color.org): no bold in the terminal
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -228,5 +229,6 @@ class Settings:
             probe_concurrency=_int(env, "PROBE_CONCURRENCY", 8, 1, 256),
             triage_bot_ids=_csv(env, "TRIAGE_BOT_IDS"),
             log_level=level,
+            no_color=env.get("NO_COLOR", "") != "",
             extra={k: v for k, v in env.items() if k.startswith("SMTP_HELP_")},
         )

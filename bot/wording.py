@@ -4,10 +4,12 @@
                         the same test as `channel_reply`; README "Confidence": right ~92 % at 0.5-0.7, ~98 % above)
     possibly            below it, and the top cause has something of this paste behind it (a line of the paste, a
                         contradiction in the settings, a probe finding): named, as uncertain, with what decides
-    not_enough          otherwise: no cause worth naming; ask for the error the app shows
+    not_enough          otherwise: no cause worth naming; ask for the error the app shows. Also mail settings alone
+                        (a host and a submission port, no failure) that contradict nothing, for a server the
+                        knowledge base does not know, and which the classifier did not take for SMTP
     settings_look_right the paste is settings only (host and port, no error text) and they agree with one of the
                         detected provider's documented submission entries (knowledge/providers/*.yaml)
-    not_smtp            the paste is not about sending mail over SMTP
+    not_smtp            the paste is neither an SMTP problem nor mail settings
 
 The words themselves are the views' (bot/render/headline.py); this module only decides.
 """
@@ -23,8 +25,9 @@ import re2
 from bot.diagnose import CHANNEL_THRESHOLD
 from bot.kb.model import KnowledgeBase
 from bot.model import CauseMatch, Diagnosis, Facts
+from bot.smtp import SUBMISSION_PORTS
 
-__all__ = ["WORDINGS", "SettingsMatch", "Wording", "error_text", "settings_match", "wording"]
+__all__ = ["WORDINGS", "SettingsMatch", "Wording", "error_text", "settings_match", "settings_only", "wording"]
 
 Wording = Literal["likely", "possibly", "not_enough", "settings_look_right", "not_smtp"]
 WORDINGS: tuple[Wording, ...] = ("likely", "possibly", "not_enough", "settings_look_right", "not_smtp")
@@ -35,13 +38,15 @@ _NO_CAUSE = frozenset({"not_smtp"})
 _O = re2.Options()
 _O.log_errors = False
 _O.case_sensitive = False
-# Words an app, a library or a person uses to report a failure. Whole words only: `rejectUnauthorized`,
-# `ErrorInfo` and `SMTP_TIMEOUT=30` are settings, not errors.
+# Words an app, a library or a person uses to report a failure (a symptom such as "it hangs" included; "nothing
+# arrives" is not one: with settings alone it gets the settings verdict and the request for the error). Whole
+# words only: `rejectUnauthorized`, `ErrorInfo` and `SMTP_TIMEOUT=30` are settings, not errors.
 _FAILURE = re2.compile(
     r"\b(?:errors?|fail(?:s|ed|ure|ing)?|refused|denied|rejected|invalid|incorrect|unable|cannot|can't|can ?not|"
     r"could ?n[o']t|not (?:accepted|allowed|authenticated|working|sent|delivered)|doesn'?t work|does not work|"
     r"won'?t|isn'?t working|timed ?out|exception|traceback|unauthori[sz]ed|forbidden|blocked|bounced?|"
-    r"undeliverable|E(?:AUTH|CONNECTION|CONNREFUSED|CONNRESET|TIMEDOUT|SOCKET|ENVELOPE|MESSAGE|TLS|NOTFOUND))\b",
+    r"undeliverable|hangs?|hanging|hung|stuck|freezes|frozen|"
+    r"E(?:AUTH|CONNECTION|CONNREFUSED|CONNRESET|TIMEDOUT|SOCKET|ENVELOPE|MESSAGE|TLS|NOTFOUND))\b",
     _O)
 
 
@@ -127,14 +132,19 @@ def settings_match(d: Diagnosis, kb: KnowledgeBase) -> SettingsMatch | None:
     return None
 
 
-def _from_paste(d: Diagnosis, match: CauseMatch) -> bool:
-    """This cause has the paste behind it: a line quoted from it, a settings contradiction or a probe finding (not
-    only a reason the knowledge base gives for a provider or a library)."""
+def settings_only(d: Diagnosis) -> bool:
+    """The paste is mail settings and nothing else: a host and a submission port read, no failure reported."""
+    return bool(d.facts.host) and d.facts.port in SUBMISSION_PORTS and not error_text(d)
+
+
+def _from_paste(d: Diagnosis, match: CauseMatch, *, quotes: bool) -> bool:
+    """This cause has the paste behind it: a settings contradiction or a probe finding, or (`quotes`) a line
+    quoted from the paste; not only a reason the knowledge base gives for a provider or a library."""
     for e in match.evidence:
         if e.source != "paste":
             return True
         quote = e.text.strip("…").strip()
-        if quote and quote[:120] in d.text:
+        if quotes and quote and quote[:120] in d.text:
             return True
     return False
 
@@ -143,15 +153,19 @@ def wording(d: Diagnosis, kb: KnowledgeBase, cause_id: str | None = None) -> Wor
     """How sure this answer may sound (see the module's doc): the one decision every view and --json use.
     `cause_id`: the cause a view shows instead of the top one (Slack's "other causes"); default the top one."""
     if not d.is_smtp:
-        return "not_smtp"
-    if cause_id is None and not error_text(d) and settings_match(d, kb) is not None:
-        return "settings_look_right"
+        # mail settings for a server nobody knows are not "not about SMTP": there is just nothing to go on yet
+        return "not_enough" if cause_id is None and settings_only(d) else "not_smtp"
     if cause_id is not None:  # a cause the reader chose from the others: named, as uncertain unless it is sure
         match = next((c for c in d.causes if c.id == cause_id), None)
         return "likely" if match is not None and match.confidence >= CHANNEL_THRESHOLD else "possibly"
+    only_settings = bool(d.facts.host) and not error_text(d)
+    if only_settings and settings_match(d, kb) is not None:
+        return "settings_look_right"
     top = d.top
     if top is None or top.id in _NO_CAUSE:
         return "not_enough"
     if top.confidence >= CHANNEL_THRESHOLD:
         return "likely"
-    return "possibly" if _from_paste(d, top) else "not_enough"
+    # Below the threshold a cause is worth naming when the paste is behind it. In settings alone, a quoted setting
+    # line ("MAIL_ENCRYPTION=tls") is no sign of a fault: only a contradiction the settings lint found is.
+    return "possibly" if _from_paste(d, top, quotes=not only_settings) else "not_enough"

@@ -236,8 +236,10 @@ def raw_terminal(fd: int, out: TextIO) -> Iterator[None]:
         termios.tcsetattr(fd, termios.TCSADRAIN, saved)
 
 
-def _answer(paste: str, kb: KnowledgeBase, out: TextIO) -> bool:
-    """Answer one paste (or command); False when the user asked to leave."""
+def _answer(paste: str, kb: KnowledgeBase, out: TextIO, settings: Settings | None = None) -> bool:
+    """Answer one paste (or command); False when the user asked to leave. On a terminal the answer is bold and
+    wrapped (bot.commands.tty), unless NO_COLOR."""
+    from bot.commands.tty import styled
     from bot.diagnose import diagnose
     from bot.render.text import render_text
 
@@ -247,7 +249,7 @@ def _answer(paste: str, kb: KnowledgeBase, out: TextIO) -> bool:
     if command == "help":
         out.write(HELP + "\n")
     else:
-        out.write(render_text(diagnose(paste, kb=kb), kb) + "\n")
+        out.write(styled(render_text(diagnose(paste, kb=kb), kb), out, settings or Settings()) + "\n")
     out.flush()
     return True
 
@@ -260,7 +262,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     out = sys.stdout
     if not sys.stdin.isatty():
         for piped in read_piped(sys.stdin):
-            if not _answer(piped, kb, out):
+            if not _answer(piped, kb, out, settings):
                 break
         return 0
 
@@ -271,6 +273,6 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         out.write(PROMPT)
         while True:
             paste = reader.read_paste()
-            if paste is None or not _answer(paste, kb, out):
+            if paste is None or not _answer(paste, kb, out, settings):
                 return 0
             out.write("\n" + PROMPT)

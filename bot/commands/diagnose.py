@@ -8,6 +8,7 @@ import json
 import sys
 from typing import Any
 
+from bot.commands.tty import styled
 from bot.diagnose import channel_reply, diagnose
 from bot.errors import InputError, ProbeError
 from bot.kb import load_knowledge_base
@@ -156,5 +157,5 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         answer = answer_object(diagnosis, kb)
         print(json.dumps(answer, ensure_ascii=False, indent=2))
     else:
-        sys.stdout.write(render_text(diagnosis, kb))
+        sys.stdout.write(styled(render_text(diagnosis, kb), sys.stdout, settings))
     return 0

@@ -17,7 +17,7 @@ from bot.diagnose import diagnose
 from bot.errors import KnowledgeBaseError
 from bot.kb.model import KnowledgeBase
 from bot.model import Finding
-from bot.probe.report import PortResult, ProbeReport
+from bot.probe.report import UNREADABLE_REPLY, PortResult, ProbeReport
 from bot.settings import DEFAULT_KNOWLEDGE_DIR
 from bot.smtp import AUTH_PORTS, LEGACY_TLS_VERSIONS, STARTTLS_PORTS, ReplyCode, is_permanent, is_transient
 
@@ -91,6 +91,11 @@ def _port_findings(p: PortResult, table: dict[str, tuple[str, bool]], kb: Knowle
                 ),
             )
         )
+    if p.status == "error" and (p.error or "").startswith(UNREADABLE_REPLY):
+        out.append(observe("unreadable_reply", detail=(
+            f"{_where(p)} answered during {p.stage or 'the session'} with something that is not an SMTP reply "
+            f"({p.error}): another service or a middlebox listens there"
+        )))
     code = p.greeting_code
     if code is not None and p.wrong_mode is None and code != ReplyCode.ready:
         said = f"{code}: {p.greeting_text or ''}".strip()

@@ -67,6 +67,7 @@ from bot.text import strip_controls
 
 __all__ = [
     "MAX_TEXT",
+    "UNREADABLE_REPLY",
     "AddressResult",
     "AuthResult",
     "CertInfo",
@@ -79,6 +80,7 @@ __all__ = [
 
 MAX_TEXT = 300
 WEAK_SIGNATURE_HASHES = frozenset({"sha1", "md5", "md4", "md2"})
+UNREADABLE_REPLY = "unreadable reply"  # PortResult.error starts so when a reply was too long or had no reply code
 
 
 def clean_text(text: str | bytes | None, limit: int = MAX_TEXT) -> str:

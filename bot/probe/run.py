@@ -304,7 +304,7 @@ async def _probe(
             return None
         return await fetch_status(
             provider, providers.providers[provider].data, timeout_s=max(min(3.0, remaining()), 0.01),
-            url=status_feed_url,
+            url=status_feed_url, host=tgt.host,
             resolver=feed_resolver(res) if res is not None and (nameservers or resolver is not None) else None,
         )
 

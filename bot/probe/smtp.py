@@ -38,7 +38,7 @@ from aiosmtplib import (
 
 from bot.probe.dialogue import Dialogue, DialogueSink, RecordingSMTP
 from bot.probe.eyeballs import Race, connect_outcome, race, tcp_connect
-from bot.probe.report import AddressResult, AuthResult, CertInfo, PortResult, clean_text
+from bot.probe.report import UNREADABLE_REPLY, AddressResult, AuthResult, CertInfo, PortResult, clean_text
 from bot.probe.targets import IPAddress
 from bot.probe.tls import parse_certificate, protocol_refused
 
@@ -142,6 +142,8 @@ def _ssl_error(exc: BaseException) -> ssl.SSLError | None:
 
 def _describe(exc: BaseException) -> str:
     if isinstance(exc, SMTPResponseException):
+        if exc.code < 0:  # aiosmtplib could not read it: over 32 KB, a line over 8 KB, no reply code
+            return clean_text(f"{UNREADABLE_REPLY}: {exc.message}", 200)
         return clean_text(f"{exc.code} {exc.message}", 200)
     if (verr := _verify_error(exc)) is not None:
         return clean_text(f"certificate not accepted: {verr.verify_message}", 200)

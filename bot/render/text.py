@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from typing import TYPE_CHECKING
 
 from bot.kb.model import KnowledgeBase
@@ -18,8 +19,10 @@ from bot.text import strip_controls
 if TYPE_CHECKING:  # a view reads the report; the probe package is not loaded to render a diagnosis
     from bot.probe.report import ProbeReport
 
-__all__ = ["render_probe", "render_text"]
+__all__ = ["BOLD", "BOLD_OFF", "for_terminal", "render_probe", "render_text"]
 
+BOLD, BOLD_OFF = "\x1b[1m", "\x1b[22m"  # SGR 1 / 22: bold on, normal intensity
+_MIN_WIDTH = 40  # narrower than this, wrapping helps nobody: lines are left as they are
 _WIDTHS = (6, 12, 22, 24, 12)  # the last column (what the server said) takes the rest of the line
 
 
@@ -58,6 +61,74 @@ def render_text(diagnosis: Diagnosis, kb: KnowledgeBase) -> str:
         failed_step=STEP_LABELS.get(diagnosis.transcript.failed_step or "", "")
         if diagnosis.transcript and diagnosis.transcript.failed else "",
     )
+
+
+def _step_number(line: str) -> int:
+    """Length of a fix step's number at the start of `line` ("12. " -> 3), else 0."""
+    digits = len(line) - len(line.lstrip("0123456789"))
+    return digits + 1 if 0 < digits <= 3 and line[digits:digits + 2] == ". " else 0
+
+
+def _tokens(text: str) -> list[str]:
+    """Words to wrap between: split at spaces, but a `code span` stays one word (never broken inside); a URL has no
+    spaces, so it is one word already."""
+    out: list[str] = []
+    inside = False
+    for word in text.split(" "):
+        if inside and out:
+            out[-1] += " " + word
+        else:
+            out.append(word)
+        if word.count("`") % 2:
+            inside = not inside
+    return [w for w in out if w]
+
+
+def _tabular(line: str) -> bool:
+    """A line laid out in columns or quoted as is (the SMTP dialogue, the probe's table): not re-flowed."""
+    return "  " in line.strip() or "\t" in line
+
+
+def _cols(text: str) -> int:
+    """Terminal columns `text` takes: East Asian wide and full-width characters take two."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _wrap(line: str, width: int) -> list[str]:
+    """One line wrapped to `width` with its indent (and a list bullet's or step number's hanging indent) kept;
+    words longer than the line (URLs, code spans) stand on a line of their own, whole."""
+    if _cols(line) <= width or _tabular(line):
+        return [line]
+    body = line.lstrip(" ")
+    indent = len(line) - len(body)
+    hang = indent + (2 if body[:2] in ("- ", "• ") else _step_number(body) + 1 if _step_number(body) else 0)
+    words = _tokens(body)
+    out, current = [], " " * indent + words[0]
+    for word in words[1:]:
+        if _cols(current) + 1 + _cols(word) <= width:
+            current += " " + word
+        else:
+            out.append(current)
+            current = " " * hang + word
+    out.append(current)
+    return out
+
+
+def for_terminal(text: str, *, bold: bool, width: int | None) -> str:
+    """render_text's answer for a terminal: the headline and the fix's step numbers in bold when `bold`, and lines
+    wrapped to `width` (None: as they are). A pipe or NO_COLOR gets neither (bot.commands.tty decides). The text has
+    no control characters of its own (render_text strips them), so the only escapes are these."""
+    out = []
+    lines = text.split("\n")
+    for n, line in enumerate(lines):
+        pieces = _wrap(line, width) if width and width >= _MIN_WIDTH else [line]
+        if bold and n == 0 and line:
+            pieces = [BOLD + p + BOLD_OFF for p in pieces]
+        elif bold and _step_number(line):
+            k = _step_number(line)
+            pieces[0] = BOLD + pieces[0][:k] + BOLD_OFF + pieces[0][k:]
+        out += pieces
+    return "\n".join(out)
 
 
 def _row(row: PortRow, *, upper: bool = False) -> str:

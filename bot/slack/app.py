@@ -38,6 +38,7 @@ BOT_SCOPES = (
     "mpim:history",
     "chat:write",
     "commands",
+    "files:read",  # a shared text file or snippet is read like a paste (bot.slack.files): files.info + download
 )
 INSTALL_PATH = "/slack/install"
 REDIRECT_PATH = "/slack/oauth_redirect"

@@ -12,6 +12,7 @@ from bot.model import CauseMatch, Diagnosis, Evidence, Facts
 from bot.render.headline import headline
 from bot.render.text import render_text
 from bot.wording import WORDINGS, error_text, settings_match, wording
+from tests.render.settings_corpus import RIGHT, UNREAD_USERNAME, WRONG
 
 
 @pytest.fixture(scope="module")
@@ -71,7 +72,8 @@ def test_nothing_worth_naming_asks_for_the_error(kb: KnowledgeBase, paste: str) 
     assert d.is_smtp
     assert wording(d, kb) == "not_enough"
     text = render_text(d, kb)
-    assert text.startswith("Not enough to go on: paste the error the app shows (")
+    assert text.startswith("Not enough to go on: ")
+    assert "paste the error the app shows (" in text.splitlines()[0]
     assert "Likely cause" not in text
     assert "How to fix it" not in text
     assert "Other possible causes" not in text
@@ -121,40 +123,6 @@ def test_every_level_has_a_headline_with_no_percentage(kb: KnowledgeBase) -> Non
 
 # --- settings that look right (issue 12 §2) ---------------------------------------------------------------------
 
-RIGHT = {
-    "office365 prose": ("office365", "Hi, our scanner sends through smtp.office365.com port 587 with STARTTLS, "
-                        "username is scans@contoso.example. What else should I check?"),
-    "office365 env": ("office365", "MAIL_HOST=smtp.office365.com\nMAIL_PORT=587\nMAIL_ENCRYPTION=tls\n"
-                      "MAIL_USERNAME=noreply@contoso.example\nMAIL_PASSWORD=<password>"),
-    "gmail django": ("gmail", "EMAIL_BACKEND = 'django.core.mail.backends.smtp.EmailBackend'\n"
-                     "EMAIL_HOST = 'smtp.gmail.com'\nEMAIL_PORT = 587\nEMAIL_USE_TLS = True\n"
-                     "EMAIL_HOST_USER = 'orders@example.com'\nEMAIL_HOST_PASSWORD = '<app password>'"),
-    "sendgrid key=value": ("sendgrid", "SMTP_HOST=smtp.sendgrid.net\nSMTP_PORT=587\nSMTP_USER=apikey\n"
-                           "SMTP_PASS=<api key>"),
-    "gmail nodemailer 465": ("gmail", "const transporter = nodemailer.createTransport({\n"
-                             "  host: 'smtp.gmail.com',\n  port: 465,\n  secure: true,\n"
-                             "  auth: { user: 'billing@example.com', pass: process.env.GMAIL_APP_PASSWORD },\n});"),
-    "office365 phpmailer": ("office365", "$mail = new PHPMailer(true);\ntry {\n    $mail->isSMTP();\n"
-                            "    $mail->Host = 'smtp.office365.com';\n    $mail->SMTPAuth = true;\n"
-                            "    $mail->Username = 'reports@contoso.example';\n    $mail->Password = '<password>';\n"
-                            "    $mail->SMTPSecure = PHPMailer::ENCRYPTION_STARTTLS;\n    $mail->Port = 587;\n"
-                            "    $mail->send();\n} catch (Exception $e) {\n"
-                            "    echo \"Message could not be sent. Mailer Error: {$mail->ErrorInfo}\";\n}"),
-    "ses env": ("ses", "SMTP_SERVER=email-smtp.eu-west-1.amazonaws.com\nSMTP_PORT=587\n"
-                "SMTP_USERNAME=AKIAEXAMPLEEXAMPLE12\nSMTP_PASSWORD=<smtp password>"),
-}
-
-WRONG = {
-    "gmail 465 with starttls (laravel)": "MAIL_HOST=smtp.gmail.com\nMAIL_PORT=465\nMAIL_ENCRYPTION=tls\n"
-                                         "MAIL_USERNAME=shop@example.com",
-    "office365 on 465": "host: smtp.office365.com\nport: 465\nsecure: ssl\nuser: scans@contoso.example",
-    "sendgrid with an address as username": "SMTP_HOST=smtp.sendgrid.net\nSMTP_PORT=587\n"
-                                            "SMTP_USER=me@example.com\nSMTP_PASS=<api key>",
-    "gmail local part": "EMAIL_HOST = 'smtp.gmail.com'\nEMAIL_PORT = 587\nEMAIL_USE_TLS = True\n"
-                        "EMAIL_HOST_USER = 'orders'",
-}
-
-
 @pytest.mark.parametrize("name", sorted(RIGHT))
 def test_settings_that_match_the_provider_get_their_own_verdict(kb: KnowledgeBase, name: str) -> None:
     provider, paste = RIGHT[name]
@@ -171,7 +139,7 @@ def test_settings_that_match_the_provider_get_their_own_verdict(kb: KnowledgeBas
 
 
 def test_the_verdict_names_the_documented_settings(kb: KnowledgeBase) -> None:
-    d = diagnose(RIGHT["office365 env"][1], kb=kb)
+    d = diagnose(RIGHT["office365 laravel env"][1], kb=kb)
     h = headline(d, kb)
     assert h.text.startswith("These settings look right for Microsoft 365")
     assert "smtp.office365.com, 587, STARTTLS, full address as username — paste the error you see." in h.text
@@ -183,7 +151,9 @@ def test_the_verdict_names_the_documented_settings(kb: KnowledgeBase) -> None:
 
 @pytest.mark.parametrize("name", sorted(WRONG))
 def test_settings_that_contradict_the_provider_keep_their_warnings(kb: KnowledgeBase, name: str) -> None:
-    d = diagnose(WRONG[name], kb=kb)
+    provider, paste = WRONG[name]
+    d = diagnose(paste, kb=kb)
+    assert d.facts.provider == provider
     assert settings_match(d, kb) is None
     assert wording(d, kb) in ("likely", "possibly")
     text = render_text(d, kb)
@@ -192,7 +162,7 @@ def test_settings_that_contradict_the_provider_keep_their_warnings(kb: Knowledge
 
 
 def test_an_error_next_to_right_settings_is_diagnosed_not_approved(kb: KnowledgeBase) -> None:
-    paste = RIGHT["office365 env"][1] + "\n\nExpected response code 250 but got code \"535\", with message " \
+    paste = RIGHT["office365 laravel env"][1] + "\n\nExpected response code 250 but got code \"535\", with message " \
         "\"535 5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled for the Tenant.\""
     d = diagnose(paste, kb=kb)
     assert error_text(d)
@@ -214,3 +184,42 @@ def test_setting_names_that_hold_error_words_are_settings(kb: KnowledgeBase) -> 
     paste = ("SMTP_HOST=smtp.sendgrid.net\nSMTP_PORT=587\nSMTP_USER=apikey\nSMTP_TIMEOUT=30\n"
              "tls: { rejectUnauthorized: true },")
     assert not error_text(diagnose(paste, kb=kb))
+
+
+UNKNOWN_SERVER = [
+    "MAIL_HOST=mail.acme-shop.example\nMAIL_PORT=587\nMAIL_ENCRYPTION=tls\nMAIL_USERNAME=orders@acme-shop.example",
+    "$mail->Host = 'mail.example.org';\n$mail->Port = 465;\n$mail->SMTPSecure = 'ssl';\n"
+    "$mail->Username = 'web@example.org';",
+    "host=mail.example.net\nport=25\nuser=info@example.net",
+    "relayhost = [smtp.example.net]:587\nsmtp_sasl_auth_enable = yes\nsmtp_tls_security_level = encrypt",
+]
+
+
+@pytest.mark.parametrize("paste", UNKNOWN_SERVER)
+def test_consistent_settings_for_an_unknown_server_name_no_cause(kb: KnowledgeBase, paste: str) -> None:
+    """A quoted setting line is no sign of a fault: "Possibly encryption mode does not match the port" for
+    MAIL_ENCRYPTION=tls on 587 was wrong. Settings alone name a cause only through a contradiction."""
+    d = diagnose(paste, kb=kb)
+    assert wording(d, kb) == "not_enough"
+    h = headline(d, kb)
+    assert h.text.startswith("Not enough to go on: the settings (")
+    assert "do not contradict each other" in h.text
+    assert d.facts.host is not None
+    assert d.facts.host in h.text
+    assert render_text(d, kb).startswith(h.text)
+
+
+def test_contradicting_settings_for_an_unknown_server_still_name_the_cause(kb: KnowledgeBase) -> None:
+    d = diagnose("MAIL_HOST=mail.acme-shop.example\nMAIL_PORT=465\nMAIL_ENCRYPTION=tls", kb=kb)
+    assert d.lint
+    assert wording(d, kb) in ("likely", "possibly")
+
+
+def test_a_username_the_paste_does_not_show_is_named_as_unchecked(kb: KnowledgeBase) -> None:
+    provider, paste = UNREAD_USERNAME
+    d = diagnose(paste, kb=kb)
+    assert d.facts.provider == provider
+    assert d.facts.username is None
+    h = headline(d, kb)
+    assert h.level == "settings_look_right"
+    assert h.text.endswith('Not read from the paste, so check: encryption STARTTLS; username "apikey".')

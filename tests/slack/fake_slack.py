@@ -102,6 +102,10 @@ class FakeSlack:
     errors: dict[str, str] = field(default_factory=dict)  # method -> Slack error to answer once
     rate_limited: dict[str, int] = field(default_factory=dict)  # method -> number of 429s to answer first
     response_errors: dict[str, int] = field(default_factory=dict)  # response_url name -> HTTP status to answer
+    files: dict[str, dict[str, Any]] = field(default_factory=dict)  # files.info: id -> file object
+    file_bodies: dict[str, bytes] = field(default_factory=dict)  # file download path -> bytes
+    file_delay: float = 0.0  # seconds before a file download answers
+    file_token: str = "xoxb-1-test"  # the token a file download must carry
     socket_url: str | None = None  # what apps.connections.open answers (a loopback fake Socket Mode server)
     _ts: Any = field(default_factory=lambda: itertools.count(1))
     _runner: web.AppRunner | None = None
@@ -111,6 +115,7 @@ class FakeSlack:
         app = web.Application()
         app.router.add_route("*", "/api/{method}", self._api)
         app.router.add_post("/response/{id}", self._response_url)
+        app.router.add_get("/files-pri/{path:.*}", self._file)
         app.router.add_get("/_calls", self._dump)  # for benchmarks running the fake in another process
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
@@ -125,6 +130,23 @@ class FakeSlack:
     @property
     def api_url(self) -> str:
         return f"http://127.0.0.1:{self.port}/api/"
+
+    def file_url(self, file_id: str, name: str) -> str:
+        """A url_private_download on this fake, as Slack shapes it."""
+        return f"http://127.0.0.1:{self.port}/files-pri/{TEAM_ID}-{file_id}/download/{name}"
+
+    def add_file(self, file_id: str, name: str, body: bytes, *, mimetype: str = "text/plain",
+                 filetype: str = "text", size: int | None = None) -> dict[str, Any]:
+        """Serve `body` as a shared file; returns its file object (as events and files.info carry it)."""
+        url = self.file_url(file_id, name)
+        self.file_bodies[url.split(str(self.port), 1)[1]] = body
+        self.files[file_id] = {
+            "id": file_id, "name": name, "title": name, "mimetype": mimetype, "filetype": filetype,
+            "pretty_type": filetype.title(), "size": len(body) if size is None else size,
+            "mode": "snippet" if filetype == "text" else "hosted", "url_private_download": url,
+            "url_private": url.replace("/download", ""),
+        }
+        return self.files[file_id]
 
     def response_url(self, name: str = "1") -> str:
         return f"http://127.0.0.1:{self.port}/response/{name}"
@@ -220,9 +242,25 @@ class FakeSlack:
             if msgs is None:
                 return {"ok": False, "error": "thread_not_found"}
             return {"ok": True, "messages": msgs, "has_more": False}
+        if method == "files.info":
+            file = self.files.get(args.get("file", ""))
+            return {"ok": True, "file": file} if file else {"ok": False, "error": "file_not_found"}
         if method in {"views.publish", "views.open"}:
             return {"ok": True, "view": {"id": "V0001", **(args.get("view") or {})}}
         return {"ok": True}
+
+    async def _file(self, request: web.Request) -> web.Response:
+        """A file download: Slack answers a request without a valid token with its sign-in page (HTML, 200)."""
+        self.calls.append(Call("file_download", {"authorization": request.headers.get("Authorization", "")},
+                               request.path))
+        if self.file_delay:
+            await asyncio.sleep(self.file_delay)
+        body = self.file_bodies.get(request.path)
+        if request.headers.get("Authorization") != f"Bearer {self.file_token}":
+            return web.Response(text="<html>sign in</html>", content_type="text/html")
+        if body is None:
+            return web.Response(status=404, text="not found")
+        return web.Response(body=body, content_type="text/plain")
 
     async def _dump(self, _request: web.Request) -> web.Response:
         return web.json_response(

@@ -10,6 +10,7 @@ from bot.kb.model import KnowledgeBase, Provider
 from bot.render.escape import escape_mrkdwn
 from bot.render.names import cause_title
 from bot.render.slack.kit import (
+    FILE_MAX_BYTES,
     MAX_VIEW_BLOCKS,
     SECTION_MAX,
     Block,
@@ -29,6 +30,7 @@ if TYPE_CHECKING:  # the store is the shell; a view only reads its report
 
 __all__ = [
     "HELP_TEXT",
+    "LONG_LOG_HINT",
     "MODAL_CALLBACK",
     "MODAL_INPUT_ACTION",
     "MODAL_INPUT_BLOCK",
@@ -43,6 +45,9 @@ MODAL_CALLBACK = "smtp_help_paste_modal"
 MODAL_INPUT_BLOCK = "paste"
 MODAL_INPUT_ACTION = "paste_text"
 PASTE_MAX = 3000  # Slack's plain_text_input limit
+LONG_LOG_HINT = (f"This box takes up to {PASTE_MAX:,} characters (Slack's limit). For a longer log, send it to me "
+                 "in a direct message as a file (.txt, .log) or a text snippet, or share it in a channel or thread "
+                 f"I am in: I read text files up to {FILE_MAX_BYTES // 1_000_000} MB.")
 
 HELP_TEXT = (
     "*smtp-help* reads an SMTP error or your mail settings and tells you the likely cause and the fix.\n"
@@ -138,6 +143,7 @@ def paste_modal(*, channel_id: str | None) -> dict[str, Any]:
                     "max_length": PASTE_MAX,
                     "placeholder": plain("535 5.7.8 Username and Password not accepted …", 150),
                 },
-            }
+                "hint": plain(LONG_LOG_HINT, 2000),
+            },
         ],
     }

@@ -21,6 +21,7 @@ __all__ = [
     "BUTTON_TEXT_MAX",
     "BUTTON_VALUE_MAX",
     "CUT_NOTE",
+    "FILE_MAX_BYTES",
     "HEADER_MAX",
     "LINE_MAX",
     "MAX_BLOCKS",
@@ -54,6 +55,8 @@ BUTTON_TEXT_MAX = 75
 BUTTON_VALUE_MAX = 2000
 MAX_MESSAGE_JSON = 11_000  # total serialized blocks; Slack's undocumented msg_blocks_too_long is near 13k
 LINE_MAX = 300  # one echoed evidence / server line
+FILE_MAX_BYTES = 1_000_000  # the largest shared text file or snippet the app reads (bot.slack.files); the paste
+# modal points longer logs there, and the diagnosis keeps a paste's head and tail (bot.normalize) anyway
 
 CUT_NOTE = "… (cut to fit Slack's message limits)"
 

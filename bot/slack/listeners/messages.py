@@ -15,8 +15,10 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.diagnose import channel_reply
 from bot.render.slack.answer import secret_warning_blocks
+from bot.render.slack.kit import message_blocks
 from bot.slack import answers
 from bot.slack.answers import Where
+from bot.slack.files import has_files, read_files
 from bot.slack.parse import mentions_user, message_text, skip_reason
 from bot.slack.services import Services
 
@@ -58,7 +60,7 @@ async def handle_message(
         log.debug("message skipped: %s", reason)
         return
     text = message_text(event)
-    if not text.strip() or mentions_user(text, context.bot_user_id):
+    if mentions_user(text, context.bot_user_id) or not (text.strip() or has_files(event)):
         return  # an @mention is answered once, by the app_mention listener
     services.background.spawn(_answer(body, event, text, client, services), name="message")
 
@@ -71,6 +73,10 @@ async def _answer(
     team_id = str(body.get("team_id") or event.get("team") or "")
     if not await store.claim_event(str(body.get("event_id") or f"message:{channel}:{ts}")):
         return  # a retried delivery we already handled
+    if has_files(event):  # a shared text file or snippet is read like a paste (bot.slack.files)
+        text = await _with_files(services, client, event, text, team_id=team_id)
+        if not text.strip():
+            return
     d = await answers.diagnose_soon(services, text)
     user = event.get("user")
     if d.facts.exposed and user and not event.get("bot_id") and event.get("channel_type") in SHARED_CHANNEL_TYPES:
@@ -98,3 +104,26 @@ async def _answer(
     where = Where(team_id=team_id, channel=channel, source="thread" if root != ts else "message", ref=root,
                   share=False)
     await answers.answer_paste(services, where, answers.in_thread(client, channel=channel, thread_ts=root), d=d)
+
+
+async def _with_files(services: Services, client: AsyncWebClient, event: Mapping[str, Any], text: str, *,
+                      team_id: str) -> str:
+    """The message's text with its shared files' text after it. Files that were not read get one line each, in
+    a DM or a triage thread the bot is already answering (in a channel the bot was not asked, so it says
+    nothing). In a channel whose auto-replies are off, nothing is downloaded."""
+    channel = str(event["channel"])
+    im = event.get("channel_type") == "im"
+    thread_ts = event.get("thread_ts")
+    known = None
+    if not im:
+        if not await services.store.get_channel_auto(team_id, channel):
+            return ""
+        if thread_ts and thread_ts != event.get("ts"):
+            known = await services.store.get_thread(team_id, channel, str(thread_ts))
+    read = await read_files(services, client, event.get("files") or [])
+    if read.refusals and (im or known is not None):
+        line = "\n".join(read.refusals)
+        post = (answers.in_channel(client, channel=channel) if im
+                else answers.in_thread(client, channel=channel, thread_ts=str(thread_ts)))
+        await post({"text": read.refusals[0], "blocks": message_blocks(line)})
+    return "\n".join(part for part in (text, read.text) if part.strip())
