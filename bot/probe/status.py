@@ -46,6 +46,10 @@ _ACCEPT = {
 }
 
 
+class _Enough(Exception):
+    """MAX_ITEMS items read: the rest of the document is not parsed (a newest-first feed's old history)."""
+
+
 @dataclass(frozen=True)
 class FeedItem:
     """One RSS item or Atom entry: its title, its newest date if it has one, and the start of its text."""
@@ -106,18 +110,19 @@ def read_xml_items(body: bytes) -> list[FeedItem]:
             root.append(tag)
         stack.append(tag)
         if tag in ("item", "entry") and current is None:
+            if len(items) >= MAX_ITEMS:
+                raise _Enough
             current = {}
 
     def end(name: str) -> None:
         nonlocal current
         tag = stack.pop() if stack else ""
         if tag in ("item", "entry") and current is not None:
-            if len(items) < MAX_ITEMS:
-                dates = [w for k in ("updated", "pubdate", "date", "published")
-                         if (w := _when("".join(current.get(k, [])))) is not None]
-                text = "".join(current.get("content") or current.get("description") or current.get("summary") or [])
-                items.append(FeedItem(title=" ".join("".join(current.get("title", [])).split()),
-                                      when=max(dates) if dates else None, text=_strip_tags(text)[:300]))
+            dates = [w for k in ("updated", "pubdate", "date", "published")
+                     if (w := _when("".join(current.get(k, [])))) is not None]
+            text = "".join(current.get("content") or current.get("description") or current.get("summary") or [])
+            items.append(FeedItem(title=" ".join("".join(current.get("title", [])).split()),
+                                  when=max(dates) if dates else None, text=_strip_tags(text)[:300]))
             current = None
 
     def data(text: str) -> None:
@@ -135,6 +140,8 @@ def read_xml_items(body: bytes) -> list[FeedItem]:
     parser.CharacterDataHandler = data
     try:
         parser.Parse(body, True)
+    except _Enough:
+        pass
     except xml.parsers.expat.ExpatError as exc:
         raise ValueError(f"not well-formed XML: {exc}") from None
     if not root or root[0] not in ("rss", "feed", "rdf"):

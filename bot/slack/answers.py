@@ -42,6 +42,7 @@ from bot.render.slack.answer import diagnosis_message
 from bot.render.slack.kit import context, fit, message_blocks
 from bot.render.slack.login import login_fallback, login_header, login_modal, login_verdict
 from bot.render.slack.probe import probe_blocks, progress_blocks
+from bot.render.slack.style import styled
 from bot.slack.services import Services
 from bot.slack.threads import ThreadState, ThreadUpdate, thread_update
 from bot.store import ThreadContext
@@ -530,6 +531,7 @@ async def _probe_message(services: Services, outcome: ProbeOutcome, *, header: b
             fix = services.fix_text(d, services.kb, top, mrkdwn=True)
         except Exception:  # a broken fix template must not cost the user the probe result
             log.exception("fix text for probe finding %s failed", top)
+    fix = styled(fix) if fix else fix  # URLs as links, setting names in code, as in every answer
     return {"text": title, "blocks": probe_blocks(report, kb=services.kb, fix=fix, title=header)}
 
 

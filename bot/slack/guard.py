@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs
 
+import re2
 from aiohttp.http_exceptions import HttpProcessingError
 from aiohttp.web_protocol import RequestPayloadError
 
@@ -162,6 +163,9 @@ def quiet_parser_errors() -> None:
 
 
 _REDACTED_LOGGERS = ("slack_bolt", "slack_sdk", "aiohttp", "bot", "asyncio")
+# A response_url is a bearer credential for about 30 minutes (it can post as the app): slack_sdk's retry handler
+# logs it whole at INFO when a post fails to connect. Its path is replaced; the host stays for the reader.
+_RESPONSE_URL = re2.compile(r"(https://hooks\.slack(?:-gov)?\.com)/[A-Za-z0-9/_%.-]+")
 _installed_factory: Any = None
 
 
@@ -187,8 +191,11 @@ def redact_log_records() -> None:
             except Exception:  # a broken format string: leave it for logging to report
                 return record
             redacted = redact(message)
-            if redacted.kinds:
-                record.msg, record.args = redacted.text, ()
+            text = redacted.text if redacted.kinds else message
+            if "hooks.slack" in text:
+                text = _RESPONSE_URL.sub(r"\1/[response_url]", text)
+            if text != message:
+                record.msg, record.args = text, ()
         return record
 
     _installed_factory = factory

@@ -248,3 +248,13 @@ async def test_an_open_rss_incident_becomes_a_finding_and_a_down_feed_does_not(
     assert down.status_feed.error == "feed answered HTTP 503"
     assert down.findings == ()
     assert down.ports[0].status == "ok"
+
+
+def test_a_long_history_is_read_no_further_than_its_newest_items() -> None:
+    history = rss2(*((f"Incident {i}", NOW - dt.timedelta(minutes=i), "Investigating - " + "x" * 300)
+                     for i in range(4000)))  # 1.8 MB: under the cap, far more than a status check needs
+    started = time.monotonic()
+    items = read_xml_items(history)
+    assert time.monotonic() - started < 0.1  # the probe's event loop is not held by old history
+    assert len(items) == 100
+    assert items[0].title == "Incident 0"

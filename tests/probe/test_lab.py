@@ -114,6 +114,29 @@ async def test_implicit_tls_with_good_credentials(lab: Lab) -> None:
     assert report.findings == ()
 
 
+async def test_the_dialogue_against_postfix_never_shows_the_credentials(lab: Lab) -> None:
+    """-v and the report's dialogue against real Postfix + Dovecot SASL: the session in order, AUTH redacted.
+    (Before the wrong-password test: Dovecot delays every AUTH from an address that just failed one.)"""
+    import base64
+
+    streamed: list[tuple[int, str]] = []
+    report = await probe(lab, "127.0.0.1", {587: "starttls", 465: "implicit"}, ports=[587, 465],
+                         credentials=(lab.user, lab.password), on_dialogue=lambda p, line: streamed.append((p, line)))
+    secrets = (lab.password, base64.b64encode(f"\0{lab.user}\0{lab.password}".encode()).decode(),
+               base64.b64encode(lab.password.encode()).decode())
+    for p in report.ports:
+        assert p.auth is not None
+        assert p.auth.ok, p
+        own = [line for port, line in streamed if port == p.port]
+        assert own[: len(p.dialogue)] == list(p.dialogue)
+        assert "-> AUTH PLAIN [redacted]" in p.dialogue
+        assert any(line.startswith("<- 235") for line in p.dialogue)
+        assert any(line.startswith("== TLS established: TLSv1.") for line in p.dialogue)
+    text = repr(report.to_dict()) + repr(streamed)
+    for secret in secrets:
+        assert secret not in text
+
+
 async def test_wrong_password_is_bad_credentials(lab: Lab) -> None:
     report = await probe(lab, "127.0.0.1:587", {587: "starttls"}, credentials=(lab.user, "not-the-Pa55"),
                          providers=load_knowledge_base())

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
+from typing import Any
 
 from slack_sdk.models.blocks import Block
 
-from bot.model import CauseMatch, Diagnosis, Facts
+from bot.model import CauseMatch, Diagnosis, Facts, Finding
 from bot.probe.dialogue import Dialogue
 from bot.probe.report import PortResult, ProbeReport
-from bot.render.slack.kit import MAX_BLOCKS, MAX_MESSAGE_JSON, SECTION_MAX
+from bot.render.slack.kit import CUT_NOTE, MAX_BLOCKS, MAX_MESSAGE_JSON, SECTION_MAX
 from bot.render.slack.probe import DIALOGUE_LINES, DIALOGUE_MAX, dialogue_block, probe_blocks, probed_answer_blocks
 from tests.tinykb import tiny_kb
 
@@ -117,20 +119,33 @@ def test_the_biggest_dialogues_stay_within_slack_limits() -> None:
     _validate(probe_blocks(report, kb=KB))
 
 
-def test_an_answer_shows_only_the_failing_ports_dialogue() -> None:
+def test_an_answer_leaves_the_probe_dialogue_out() -> None:
+    """An answer has the paste's own dialogue, and its last blocks (the redacted-secret note) must survive fit()."""
     report = _report(PortResult(port=465, status="ok", dialogue=_ok_dialogue()),
                      PortResult(port=587, status="timeout", dialogue=_failing_dialogue()))
     cause = next(iter(KB.causes))
     d = Diagnosis(is_smtp=True, causes=(CauseMatch(id=cause, confidence=0.9),), facts=Facts(), probe=report)
     blocks = probed_answer_blocks(d, KB)
-    text = json.dumps(blocks)
-    assert "Where it stopped" in text
-    assert "587 (timeout)" in text
-    assert "465 (ok)" not in text
+    assert "EHLO" not in json.dumps(blocks)
     _validate(blocks)
-    all_ok = _report(PortResult(port=465, status="ok", dialogue=_ok_dialogue()))
-    assert "Where it stopped" not in json.dumps(probed_answer_blocks(
-        Diagnosis(is_smtp=True, causes=(), facts=Facts(), probe=all_ok), KB))
+
+
+def test_a_long_fix_keeps_its_room_and_the_dialogue_takes_what_is_left() -> None:
+    report = _report(*(PortResult(port=p, status="error", error="x", dialogue=_failing_dialogue())
+                       for p in (25, 465, 587, 2525)))
+    report = dataclasses.replace(report, findings=(Finding(cause=next(iter(KB.causes)), detail="d"),))
+    short = probe_blocks(report, kb=KB, fix="1. one step")
+    assert any("*What was said*" in json.dumps(b) for b in short)
+    fix = "\n".join(f"{i}. " + "a step of the fix " * 12 for i in range(1, 40))  # ~9 KB of fix
+    long = probe_blocks(report, kb=KB, fix=fix)
+    _validate(long)
+    dumped = json.dumps(long)
+    assert "How to fix it" in dumped
+    assert CUT_NOTE not in dumped or dumped.index("How to fix it") < dumped.index(CUT_NOTE)
+    def said(blocks: list[dict[str, Any]]) -> str:
+        return next((b["text"]["text"] for b in blocks if "*What was said*" in json.dumps(b)), "")
+
+    assert len(said(long)) < len(said(short))  # smaller, or left out
 
 
 def test_no_dialogue_no_block() -> None:

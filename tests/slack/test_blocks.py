@@ -28,6 +28,7 @@ def diagnosis(evidence: tuple[str, ...] = ("535 5.7.8",), n_causes: int = 3, **k
                    evidence=tuple(Evidence("paste", e) for e in evidence))
         for i in range(n_causes)
     )
+    kw.setdefault("text", "smtp.gmail.com:587: 535 5.7.8 Username and Password not accepted")  # an error, not settings
     return Diagnosis(
         is_smtp=True, causes=causes, facts=Facts(host="smtp.gmail.com", port=587, provider="gmail"), **kw
     )  # type: ignore[arg-type]

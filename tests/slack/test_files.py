@@ -186,3 +186,15 @@ async def test_a_file_in_a_triage_thread_updates_the_answer(harness: Harness) ->
 ])
 def test_only_the_configured_slack_host_is_trusted_with_the_token(url: str, api: str, ok: bool) -> None:
     assert download_allowed(url, api) is ok
+
+
+async def test_a_log_shared_with_a_mention_is_read(harness: Harness) -> None:
+    f = harness.fake.add_file("F0MEN", "mailer.log", LOG.encode())
+    body = copy.deepcopy(payload("event_app_mention.json"))
+    body["event"].update({"text": "<@UBOTSMTP1> why does this fail?", "files": [f]})
+    status, _ = await harness.event(body)
+    assert status == 200
+    await harness.settle()
+    [answer] = harness.fake.posts
+    assert "Wrong username or password" in answer.text
+    assert len(harness.fake.of("file_download")) == 1

@@ -109,6 +109,7 @@ def test_a_link_shows_where_it_goes() -> None:
     ("host smtp.office365.com, port 587", "host `smtp.office365.com`, port 587"),
     ("pass username= and password= to aiosmtplib.send()", "`username=` and `password=` to `aiosmtplib.send()`"),
     ("set `UseDefaultCredentials = false` first", "`UseDefaultCredentials = false`"),
+    ("(or -&gt;setEncryption('tls')); for 465", "(or `-&gt;setEncryption('tls')`); for 465"),
     ("the full address (user@example.com) as username", "(`user@example.com`)"),
 ])
 def test_setting_names_are_shown_as_code(text: str, coded: str) -> None:
@@ -162,3 +163,99 @@ def test_the_next_action_is_the_primary_button_and_there_are_two_rows_at_most() 
             assert primary == ([ACTION_PROBE] if target else [])
             assert ACTION_FIXED in {e["action_id"] for e in buttons}
             assert len({r["block_id"] for r in rows}) == len(rows)  # block ids are unique in a message
+
+
+# ------------------------------------------------------------------ the answer's wording (bot.wording, §2)
+
+
+def _header(blocks: list[dict[str, Any]]) -> str:
+    return next(str(b["text"]["text"]) for b in blocks if b["type"] == "header")
+
+
+def test_the_header_says_likely_only_above_the_threshold_and_never_with_a_percentage() -> None:
+    from bot.diagnose import CHANNEL_THRESHOLD
+    from bot.render.slack.answer import diagnosis_fallback
+
+    levels: dict[str, int] = {}
+    for cid, p, c in COMBOS[::4]:
+        for confidence in (0.9, CHANNEL_THRESHOLD, 0.3, 0.12):
+            d = _diagnosis(cid, p, c)
+            d = Diagnosis(is_smtp=True, causes=(CauseMatch(id=cid, confidence=confidence,
+                                                           evidence=d.causes[0].evidence), *d.causes[1:]),
+                          facts=d.facts, text=d.text)
+            blocks = diagnosis_blocks(d, kb=KB, fix=fix_text(d, KB, cid, mrkdwn=True), ref="p-1",
+                                      probe_target="smtp.example.org:587")
+            head = _header(blocks)
+            levels[head.split(":")[0]] = levels.get(head.split(":")[0], 0) + 1
+            assert head.startswith("Likely cause: ") is (confidence >= CHANNEL_THRESHOLD), (confidence, head)
+            assert "%" not in head
+            assert "%" not in diagnosis_fallback(d, KB)
+            if confidence < CHANNEL_THRESHOLD:
+                opening = "\n".join(_mrkdwn(blocks))
+                assert "Possibly" in opening
+                assert "What would decide" in opening
+                assert "confidence (" not in opening  # no "low confidence (12%)" beside an uncertain cause
+    assert set(levels) == {"Likely cause", "Possibly"}
+
+
+def test_settings_that_look_right_get_their_own_verdict_and_the_probe_as_next_step() -> None:
+    from bot.diagnose import diagnose
+    from bot.probe.choose import probe_target
+
+    paste = ("MAIL_MAILER=smtp\nMAIL_HOST=smtp.office365.com\nMAIL_PORT=587\nMAIL_ENCRYPTION=tls\n"
+             "MAIL_USERNAME=jane@contoso.example\n")
+    d = diagnose(paste, kb=KB)
+    target = probe_target(d, KB)
+    blocks = diagnosis_blocks(d, kb=KB, fix=None, ref="p-1", probe_target=target)
+    assert _header(blocks).startswith("These settings look right for Microsoft 365")
+    text = "\n".join(_mrkdwn(blocks))
+    assert "paste the error you see" in text
+    assert "`smtp.office365.com`" in text  # the host is a setting: code
+    assert "How to fix it" not in text
+    buttons = [e for b in blocks if b["type"] == "actions" for e in b["elements"]]
+    assert ACTION_FIXED not in {e["action_id"] for e in buttons}  # nothing was proposed, so no "Fixed it"
+    if target:
+        assert [e["action_id"] for e in buttons if e.get("style") == "primary"] == [ACTION_PROBE]
+
+
+def test_not_enough_to_go_on_asks_for_the_error_and_proposes_no_fix() -> None:
+    d = Diagnosis(is_smtp=True, causes=(CauseMatch(id="other_smtp", confidence=0.1),), facts=Facts(),
+                  text="mail does not work since yesterday, smtp")
+    blocks = diagnosis_blocks(d, kb=KB, fix="1. a generic step", ref="p-1", probe_target=None)
+    assert _header(blocks) == "Not enough to go on"
+    text = "\n".join(_mrkdwn(blocks))
+    assert "paste the error the app shows" in text
+    assert "a generic step" not in text
+    assert not [b for b in blocks if b["type"] == "actions"]
+
+
+def test_provider_settings_show_their_pages_as_links() -> None:
+    from bot.render.slack.home import provider_blocks
+
+    links = 0
+    for provider in KB.providers.values():
+        for text in _mrkdwn(provider_blocks(provider)):
+            assert bare_urls(text) == [], (provider.id, text)
+            links += text.count("<https://")
+    assert links >= 10
+
+
+async def test_a_probe_result_without_a_paste_links_its_fix_too() -> None:
+    from bot.model import Finding
+    from bot.probe.report import PortResult, ProbeReport
+    from bot.settings import Settings
+    from bot.slack.answers import ProbeOutcome, _probe_message
+    from bot.slack.services import Services
+    from bot.store import MemoryStore
+    from tests.slack.conftest import FakeProbe
+
+    services = Services(settings=Settings(), kb=KB, store=MemoryStore(), probe=FakeProbe(),
+                        diagnose=lambda *a, **k: None, fix_text=fix_text)  # type: ignore[arg-type]
+    report = ProbeReport(target="smtp.gmail.com:587", host="smtp.gmail.com", provider="gmail",
+                         addresses=("192.0.2.10",), ports=(PortResult(port=587, status="ok", tls="starttls"),),
+                         findings=(Finding(cause="app_password_required", detail="port 587: AUTH answered 534"),))
+    message = await _probe_message(services, ProbeOutcome(target=report.target, report=report))
+    texts = _mrkdwn(message["blocks"])
+    assert any("<https://myaccount.google.com/apppasswords|" in t for t in texts)
+    for text in texts:
+        assert bare_urls(text) == [], text

@@ -81,3 +81,18 @@ async def test_when_every_way_fails_the_user_is_not_sent_a_traceback_and_the_log
         await harness.settle()
     _no_traceback(caplog)
     assert "the private answer could not be sent either: cannot_dm_bot" in caplog.text
+
+
+def test_a_response_url_in_a_library_log_line_is_masked() -> None:
+    from bot.slack.guard import redact_log_records
+
+    redact_log_records()
+    url = "https://hooks.slack.com/commands/T123ABC456/1234567890/ZxCvBnMaSdFgHjKlQwErTyUi"
+    record = logging.getLogRecordFactory()(
+        "slack_sdk.webhook.async_client", logging.INFO, __file__, 1,
+        "A retry handler found: %s for POST %s - Cannot connect", ("AsyncConnectionErrorRetryHandler", url), None)
+    message = record.getMessage()
+    assert "ZxCvBnMaSdFgHjKlQwErTyUi" not in message
+    assert "https://hooks.slack.com/[response_url]" in message
+    other = logging.getLogRecordFactory()("slack_sdk.web", logging.INFO, __file__, 1, "plain %s", ("line",), None)
+    assert other.getMessage() == "plain line"

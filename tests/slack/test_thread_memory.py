@@ -139,3 +139,41 @@ def test_thread_state_reads_back_and_ignores_junk() -> None:
         assert ThreadState.from_doc(junk).tried == ()  # type: ignore[arg-type]
     assert state.probe_fresh(5.0 + PROBE_FRESH_S - 1)
     assert not state.probe_fresh(5.0 + PROBE_FRESH_S + 1)
+
+
+@pytest.fixture(params=["memory", "sqlite"])
+async def real(request: pytest.FixtureRequest, fake: FakeSlack, tmp_path: Path) -> AsyncIterator[Harness]:
+    """The app with the real knowledge base, engine and fix renderer."""
+    from tests.slack.conftest import real_engine
+
+    kb, diagnose, fix_text = real_engine()
+    store = MemoryStore() if request.param == "memory" else await open_store(
+        Settings(database_url=f"sqlite:///{tmp_path / 'threads.db'}"))
+    async with aiohttp.ClientSession() as http:
+        services = Services(settings=make_settings(fake), kb=kb, store=store, probe=FakeProbe(),
+                            diagnose=diagnose, fix_text=fix_text, http=http)
+        try:
+            async with serve(fake, services, http) as harness:
+                yield harness
+        finally:
+            await store.close()
+
+
+async def test_the_real_engine_walks_an_office365_ticket_without_going_back(real: Harness) -> None:
+    ticket = ("Our app stopped sending since Monday.\nError: Invalid login: 535 5.7.3 Authentication unsuccessful "
+              "[AM0PR02CA0001.eurprd02.prod.outlook.com]\nhost: smtp.office365.com, port 587, secure: false")
+    await real.event(channel_message(ticket, ts=ROOT, event_id="Ev1"))
+    await real.settle(10)
+    shown = [_shown(real.fake.posts[-1])]
+    ranking = [c.id for c in real.services.diagnose(ticket, kb=real.services.kb).causes]
+    assert len(ranking) >= 3
+    for n in range(1, len(ranking) + 1):
+        before = len(real.fake.posts)
+        await real.event(thread_reply("reset the password as you said, still failing", thread_ts=ROOT,
+                                      ts=f"1482960137.{n:06d}", event_id=f"EvR{n}"))
+        await real.settle(10)
+        assert len(real.fake.posts) == before + 1
+        shown.append(_shown(real.fake.posts[-1]))
+    assert shown[:-1] == ranking  # each cause once, best first, never back to one already tried
+    assert shown[-1] is None
+    assert "Every cause that fits this thread has been tried" in real.fake.posts[-1].text

@@ -13,6 +13,7 @@ from bot.kb.model import KnowledgeBase
 from bot.model import CauseMatch, Diagnosis
 from bot.render.dialogue import STEP_LABELS, dialogue_lines
 from bot.render.escape import escape_mrkdwn
+from bot.render.headline import headline
 from bot.render.names import cause_summary, cause_title, client_name, provider_name
 from bot.render.order import Seen
 from bot.render.slack.actions import (
@@ -80,7 +81,7 @@ def diagnosis_fallback(d: Diagnosis, kb: KnowledgeBase, cause_id: str | None = N
     match = _pick(d, cause_id)
     if match is None:
         return "smtp-help: no SMTP cause recognised"
-    return escape_mrkdwn(f"smtp-help: likely {cause_title(kb, match.id)} ({round(match.confidence * 100)}%)")
+    return escape_mrkdwn(f"smtp-help: {headline(d, kb, cause_id).title}")
 
 
 class AnswerOptions(TypedDict, total=False):
@@ -116,16 +117,28 @@ def diagnosis_blocks(d: Diagnosis, *, kb: KnowledgeBase, fix: str | None,
             )
         )
         return fit(body)
-    title = cause_title(kb, match.id)
-    body.append(header(("Update: " if changes else "") + f"Likely cause: {title}"))
+    # How sure the answer may sound is bot.wording's one decision; bot.render.headline words it for every view.
+    # "Likely cause: X" only at or above the calibrated threshold, never with a percentage beside a low one.
+    opening = headline(d, kb, cause_id)
+    body.append(header(("Update: " if changes else "") + opening.title))
     if intro:
         body.append(context(intro))
     if changes:
         body.append(section("*What changed*\n" + "\n".join(f"• {esc(c)}" for c in changes[:10])))
+    title = cause_title(kb, match.id)
+    if not opening.show_fix:  # not enough to go on, or settings that look right: say so, ask for the error
+        body.append(section(styled(esc(opening.text, 1500))))
+        if d.probe is not None:
+            body.extend(probed_answer_blocks(d, kb))
+        return fit(body, _actions(d, match, ref=options.get("ref"), probe_target=options.get("probe_target"),
+                                  feedback=False, share=False, share_thread=None, others=False))
     # The answer's order (bot.render.order): the cause in one line, the fix with this paste's step first, then
     # why, what was read, what is not sure yet, evidence, the dialogue, warnings; no sentence said twice.
-    seen = Seen(title, fix or "")
-    body.append(section(f"*{escape_mrkdwn(title)}* — {confidence_label(match.confidence)}"))
+    seen = Seen(title, opening.text, fix or "")
+    if opening.level == "likely":
+        body.append(section(f"*{escape_mrkdwn(title)}* — {confidence_label(match.confidence)}"))
+    else:  # possibly: named as uncertain, with what would decide, and no percentage
+        body.append(section(styled(esc(opening.text, 1500))))
     if fix:  # the app's own words: URLs as links, setting names in code (bot.render.slack.style)
         for i, chunk in enumerate(chunks(styled(fix), SECTION_MAX - 50)):
             body.append(section(("*How to fix it*\n" if i == 0 else "") + chunk))
@@ -155,7 +168,7 @@ def diagnosis_blocks(d: Diagnosis, *, kb: KnowledgeBase, fix: str | None,
         body.append(context(f":lock: Redacted from the paste: {kinds}. Rotate it if it was real."))
     tail = _actions(d, match, ref=options.get("ref"), probe_target=options.get("probe_target"),
                     feedback=options.get("feedback", True), share=options.get("share", True),
-                    share_thread=options.get("share_thread"))
+                    share_thread=options.get("share_thread"), others=True)
     return fit(body, tail)
 
 
@@ -202,6 +215,7 @@ def _actions(
     feedback: bool,
     share: bool,
     share_thread: str | None,
+    others: bool,
 ) -> list[Block]:
     if ref is None:
         return []
@@ -213,7 +227,7 @@ def _actions(
         target = probe_target[:TARGET_MAX]
         nxt.append(("Run live probe", ACTION_PROBE, ButtonValue(ref=ref, target=target), "primary"))
         nxt.append(("Test login", ACTION_AUTH_CHECK, ButtonValue(target=target), None))
-    if len(d.causes) > 1:
+    if others and len(d.causes) > 1:
         nxt.append(("Other possible causes", ACTION_OTHER, ButtonValue(ref=ref), None))
     after: list[ButtonSpec] = []
     if feedback:

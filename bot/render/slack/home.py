@@ -24,6 +24,7 @@ from bot.render.slack.kit import (
     plain,
     section,
 )
+from bot.render.slack.style import styled
 
 if TYPE_CHECKING:  # the store is the shell; a view only reads its report
     from bot.store.base import FeedbackReport
@@ -87,10 +88,10 @@ def provider_blocks(provider: Provider) -> list[Block]:
             text = f"*{label}:* {esc(str(part['note']), 1200)}"
             if part.get("url"):
                 text += f"\n{esc(str(part['url']), 300)}"
-            body.append(section(text))
+            body.append(section(styled(text)))  # the knowledge base's words: URLs as links, settings in code
     status = data.get("status")
     if isinstance(status, Mapping) and status.get("page"):
-        body.append(context(f"Status page: {esc(str(status['page']), 300)}"))
+        body.append(context(styled(f"Status page: {esc(str(status['page']), 300)}")))
     return fit(body)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING
 
 from bot.kb.model import KnowledgeBase
@@ -9,7 +10,19 @@ from bot.model import Diagnosis
 from bot.render.escape import escape_mrkdwn
 from bot.render.names import cause_title
 from bot.render.ports import TABLE_HEAD, port_rows
-from bot.render.slack.kit import SECTION_MAX, Block, chunks, clip, context, divider, esc, fit, header, section
+from bot.render.slack.kit import (
+    MAX_MESSAGE_JSON,
+    SECTION_MAX,
+    Block,
+    chunks,
+    clip,
+    context,
+    divider,
+    esc,
+    fit,
+    header,
+    section,
+)
 from bot.text import strip_controls
 
 if TYPE_CHECKING:
@@ -78,13 +91,13 @@ def _trim(lines: list[str], keep: int) -> list[str]:
     return [*lines[:3], f"   … {len(lines) - keep + 1} line(s)", *lines[-(keep - 4):]]
 
 
-def dialogue_block(report: ProbeReport, *, failing_only: bool = False, limit: int = DIALOGUE_MAX) -> str:
+def dialogue_block(report: ProbeReport, *, limit: int = DIALOGUE_MAX) -> str:
     """The ports' SMTP dialogue as an escaped mrkdwn code block: failing ports first, a few lines each (a long
     reply folded, the start and the end of the session kept); "" when nothing was recorded."""
     ports = sorted(report.ports, key=lambda p: p.status == "ok")  # stable: failing ports first, in probe order
     parts = []
     for p in ports:
-        if not p.dialogue or (failing_only and p.status == "ok"):
+        if not p.dialogue:
             continue
         lines = _trim(_fold(p.dialogue), DIALOGUE_LINES)
         parts.append(f"port {p.port} ({p.status})\n" + "\n".join(f"  {line}" for line in lines))
@@ -118,9 +131,7 @@ def probe_blocks(report: ProbeReport, *, kb: KnowledgeBase, fix: str | None = No
     table = port_table(report)
     if table:
         body.append(section("*Ports*\n" + table))
-    dialogue = dialogue_block(report)
-    if dialogue:
-        body.append(section("*What was said* (AUTH redacted)\n" + dialogue))
+    under_table = len(body)
     every = report.findings[:10]
     findings = [f for f in every if f.decisive]
     notes = [f for f in every if not f.decisive]
@@ -136,6 +147,12 @@ def probe_blocks(report: ProbeReport, *, kb: KnowledgeBase, fix: str | None = No
                 body.append(section((f"*How to fix it: {escape_mrkdwn(top)}*\n" if i == 0 else "") + chunk))
     elif table:
         body.append(section("Nothing wrong seen from here: the server answers and offers what a client needs."))
+    # The dialogue goes under the table with the room the rest leaves (JSON escapes can double its size), so it
+    # never pushes the findings or the fix out of the message.
+    room = (MAX_MESSAGE_JSON - len(json.dumps(body)) - 800) // 2
+    dialogue = dialogue_block(report, limit=min(DIALOGUE_MAX, room)) if room >= 300 else ""
+    if dialogue:
+        body.insert(under_table, section("*What was said* (AUTH redacted)\n" + dialogue))
     return fit(body)
 
 
@@ -157,8 +174,5 @@ def probed_answer_blocks(d: Diagnosis, kb: KnowledgeBase) -> list[Block]:
     table = port_table(d.probe)
     if table:
         out.append(section(f"*Live probe of `{esc(d.probe.host or '?', 255)}`*\n" + table))
-    dialogue = dialogue_block(d.probe, failing_only=True, limit=DIALOGUE_MAX // 2)
-    if dialogue:
-        out.append(section("*Where it stopped*\n" + dialogue))
     intro = probe_intro(d.probe)
     return [*out, intro] if intro else out

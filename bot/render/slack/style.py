@@ -32,7 +32,7 @@ _SETTING = re2.compile(
     r"|[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+"  # MAIL_ENCRYPTION
     r"|[a-z][a-z0-9]*(?:_[a-z0-9]+)+"  # smtp_user, start_tls
     r"|[A-Za-z_][\w-]*(?:\.[A-Za-z_][\w-]*){2,}"  # mail.smtp.starttls.enable, smtp.office365.com
-    r"|[A-Za-z_][\w.]*\(\)"  # aiosmtplib.send()
+    r"|(?:-&gt;|::)?[A-Za-z_][\w.]*\([^\s()]*\)"  # aiosmtplib.send(), -&gt;setEncryption('tls')
     r"|SMTP[A-Z][a-z]\w*"  # SMTPUser, SMTPSecure
     r"|(?:[A-Z][a-z0-9]+){3,}"  # UseDefaultCredentials
     r"|[\w.+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+"  # user@example.com (a username)

@@ -13,8 +13,10 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.errors import StoreError
 from bot.render.slack.answer import thread_unclear_blocks
 from bot.render.slack.home import home_view
+from bot.render.slack.kit import message_blocks
 from bot.slack import answers
 from bot.slack.answers import Where
+from bot.slack.files import has_files, read_files
 from bot.slack.parse import message_text, skip_reason, strip_mentions
 from bot.slack.services import Services
 
@@ -117,6 +119,12 @@ async def _answer_mention(
             bot_id=bot_id,
             team_id=team_id,
         )
+    if has_files(event):  # a log shared with the mention: read like a paste; files not read get one line
+        read = await read_files(services, client, event.get("files") or [])
+        text = "\n".join(part for part in (text, read.text) if part.strip())
+        if read.refusals:
+            await client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=read.refusals[0],
+                                          blocks=message_blocks("\n".join(read.refusals)))
     d = await answers.diagnose_soon(services, strip_mentions(text))
     if not (d.is_smtp and d.top):
         await client.chat_postMessage(
