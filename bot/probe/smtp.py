@@ -235,7 +235,7 @@ async def _session(
         acc.timings["ehlo"] = _ms(t_step)
         acc.extensions = {k: clean_text(v, 100) for k, v in list(smtp.esmtp_extensions.items())[:40]}
         acc.auth_before_tls = tuple(clean_text(m, 40).upper() for m in smtp.server_auth_methods[:20])
-        if not implicit and smtp.supports_extension("starttls"):
+        if not implicit and acc.expected_tls != "none" and smtp.supports_extension("starttls"):  # none: --tls none
             acc.stage = "starttls"
             t_step = time.monotonic()
             try:
