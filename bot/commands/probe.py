@@ -27,7 +27,7 @@ from bot.probe import run_probe
 from bot.probe.dialogue import DialogueSink
 from bot.probe.dns import configured_nameservers
 from bot.probe.report import ProbeReport
-from bot.probe.targets import parse_target
+from bot.probe.targets import TLS_MODES, parse_target
 from bot.render.live import PortProgress, VerboseLines
 from bot.render.text import render_probe
 from bot.settings import Settings
@@ -58,6 +58,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--port", metavar="N", help="probe this submission port only (25, 465, 587, 2525)")
     parser.add_argument("--ehlo", metavar="NAME", help="the name to send with EHLO (default probe.smtp-help.invalid)")
     parser.add_argument(
+        "--tls", metavar="MODE",
+        help="force the TLS mode on every port probed: starttls, implicit (TLS from the first byte) or none "
+             "(plaintext, never sends credentials)",
+    )
+    parser.add_argument(
         "--timeout", metavar="S", help=f"the whole probe's time budget in seconds, {MIN_TIMEOUT_S:g}-{MAX_TIMEOUT_S:g}"
     )
 
@@ -84,7 +89,7 @@ def _forced(args: argparse.Namespace) -> dict[str, Any]:
     """run_probe keyword arguments from --port / --ehlo / --timeout; InputError (one line) for bad values.
     The port allow-list and the SSRF checks apply as for any target (run_probe checks the port)."""
     kw: dict[str, Any] = {}
-    port, ehlo, timeout_text = (getattr(args, k, None) for k in ("port", "ehlo", "timeout"))  # callers' Namespaces
+    port, ehlo, timeout_text, tls = (getattr(args, k, None) for k in ("port", "ehlo", "timeout", "tls"))
     if port is not None:
         if not port.isascii() or not port.isdigit() or len(port) > 5:
             raise InputError("--port: not a number")
@@ -95,6 +100,12 @@ def _forced(args: argparse.Namespace) -> dict[str, Any]:
                 "--ehlo: give a host name (letters, digits, dots, hyphens) or an address literal [1.2.3.4]"
             )
         kw["ehlo_name"] = ehlo
+    if tls is not None:
+        if tls.lower() not in TLS_MODES:
+            raise InputError(f"--tls: one of {', '.join(TLS_MODES)}")
+        if tls.lower() == "none" and getattr(args, "auth", False):
+            raise InputError("--tls none never sends credentials: drop --auth, or use --tls starttls or implicit")
+        kw["tls_mode"] = tls.lower()
     if timeout_text is not None:
         try:
             timeout = float(timeout_text)

@@ -121,7 +121,39 @@ def _port_findings(p: PortResult, table: dict[str, tuple[str, bool]], kb: Knowle
         out.append(
             observe("legacy_tls_only",
                 detail=(
-                    f"{_where(p)} negotiates only {p.tls_version}; current clients require TLS 1.2 or later"
+                    f"{_where(p)} offers only {p.tls_version} (a handshake requiring TLS 1.2 or later failed): "
+                    "current clients (OpenSSL 3, .NET, Java, Node.js, PHP) cannot connect until the server "
+                    "enables TLS 1.2"
+                    if p.tls_permissive
+                    else f"{_where(p)} negotiates only {p.tls_version}; current clients require TLS 1.2 or later"
+                ),
+            )
+        )
+    elif p.tls_permissive:
+        out.append(
+            observe("weak_tls_cipher_only",
+                detail=(
+                    f"{_where(p)} offers only old ciphers ({p.tls_cipher or 'unknown'} on {p.tls_version}): "
+                    "current clients find no cipher in common"
+                ),
+            )
+        )
+    if cert is not None and cert.weak_key:
+        out.append(
+            observe("weak_certificate_key",
+                detail=(
+                    f"{_where(p)}: the certificate's key is {cert.key_type} {cert.key_bits} bits; current clients "
+                    f"refuse {'EC keys under 224' if cert.key_type == 'EC' else 'keys under 2048'} bits "
+                    "('EE certificate key too weak')"
+                ),
+            )
+        )
+    if cert is not None and cert.weak_signature:
+        out.append(
+            observe("weak_certificate_signature",
+                detail=(
+                    f"{_where(p)}: the certificate is signed with {(cert.signature_hash or '').upper()}; "
+                    "current clients refuse SHA-1 and MD5 signatures ('ca md too weak')"
                 ),
             )
         )

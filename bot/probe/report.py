@@ -26,8 +26,10 @@ written and read by the generic codec (bot/codec.py) through `to_dict()` / `from
           "auth_before_tls": [mech], "auth_after_tls": [mech],
           "tls_version": str|null, "tls_cipher": str|null,
           "cert": null | {"subject": str, "issuer": str, "sans": [str], "not_before": str, "not_after": str,
-                          "trusted": bool, "hostname_match": bool|null, "expired": bool, "error": str|null},
+                          "trusted": bool, "hostname_match": bool|null, "expired": bool, "error": str|null,
+                          "key_type": str|null, "key_bits": int|null, "signature_hash": str|null},
           "wrong_mode": null | "plaintext_on_implicit" | "tls_on_starttls_port",
+          "tls_permissive": bool,               # tls_version/cipher read by the permissive second handshake
           "stage": null | "connect"|"tls"|"greeting"|"ehlo"|"starttls"|"auth",  # where it stopped
           "error": str|null,                    # short, control characters stripped
           "auth": null | {"ok": bool, "code": int|null, "text": str,   # only with out-of-band credentials
@@ -77,6 +79,7 @@ __all__ = [
 ]
 
 MAX_TEXT = 300
+WEAK_SIGNATURE_HASHES = frozenset({"sha1", "md5", "md4", "md2"})
 UNREADABLE_REPLY = "unreadable reply"  # PortResult.error starts so when a reply was too long or had no reply code
 
 
@@ -104,6 +107,21 @@ class CertInfo:
     hostname_match: bool | None = None
     expired: bool = False
     error: str | None = None  # the verifier's reason when not trusted ("certificate has expired", ...)
+    key_type: str | None = None  # RSA | EC | DSA | Ed25519 | Ed448
+    key_bits: int | None = None  # RSA/DSA modulus or EC curve size
+    signature_hash: str | None = None  # sha256, sha1, md5, ... (None for Ed25519/Ed448)
+
+    @property
+    def weak_key(self) -> bool:
+        """RSA or DSA under 2048 bits, EC under 224 (NIST SP 800-57; current OpenSSL refuses them at level 2)."""
+        if self.key_bits is None:
+            return False
+        return self.key_bits < (224 if self.key_type == "EC" else 2048) and self.key_type in ("RSA", "DSA", "EC")
+
+    @property
+    def weak_signature(self) -> bool:
+        """Signed with SHA-1 or MD5 (CA/Browser Forum: no SHA-1 since 2016; OpenSSL refuses it at level 1+)."""
+        return (self.signature_hash or "").lower() in WEAK_SIGNATURE_HASHES
 
 
 
@@ -160,6 +178,8 @@ class PortResult:
     error: str | None = None
     auth: AuthResult | None = None
     timings: Mapping[str, float] = field(default_factory=dict)  # ms per step: connect, greeting, ehlo, starttls, …
+    tls_permissive: bool = False  # the verifying handshake found no common version/cipher; tls_* were read by a
+                                  # second handshake accepting TLS 1.0/1.1 and old ciphers (no AUTH on it)
     addresses: tuple[AddressResult, ...] = ()  # every address tried on this port, Happy Eyeballs order
     host: str | None = None  # the host probed, when it is not the target: a bare mail domain's MX or submission host
     role: str | None = None  # mx | submission (with host); None: a port of the target itself

@@ -15,7 +15,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
-import ssl
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, TypeVar
@@ -33,6 +32,7 @@ from bot.probe.report import DnsFacts, PortResult, ProbeReport, StatusFeed
 from bot.probe.smtp import DEFAULT_EHLO_NAME, StepTimeouts, budget_cut, new_progress, probe_port
 from bot.probe.status import fetch_status
 from bot.probe.targets import (
+    TLS_MODES,
     IPAddress,
     Network,
     Target,
@@ -41,7 +41,7 @@ from bot.probe.targets import (
     check_port,
     parse_target,
 )
-from bot.probe.tls import client_contexts
+from bot.probe.tls import Contexts, client_contexts
 from bot.smtp import IMPLICIT_TLS_PORTS
 
 __all__ = ["DEFAULT_BUDGET_S", "run_probe"]
@@ -82,6 +82,7 @@ async def run_probe(
     rate_key: RateKey | None = None,
     port_map: Mapping[int, int] | None = None,
     on_dialogue: DialogueSink | None = None,
+    tls_mode: str | None = None,
 ) -> ProbeReport:
     """Probe a target and return what was seen, with findings.
 
@@ -93,8 +94,13 @@ async def run_probe(
     `port_map` dials another TCP port for a submission port ({465: 20465}): for tests and the lab only,
     never wired to user input, so the production allow-list stays as it is. `on_dialogue(port, line)` receives
     each port's SMTP dialogue as it happens (bot.probe.dialogue; `smtp-help probe -v`, terminal progress).
+    `tls_mode` ("starttls" | "implicit" | "none", `--tls`) forces one mode on every port of the target instead of
+    the port's usual one; "none" never upgrades and so never sends credentials. Forcing a mode (or ports) probes
+    the name itself, never a mail domain's MX.
     """
     started = time.monotonic()
+    if tls_mode is not None and tls_mode not in TLS_MODES:
+        raise InputError(f"TLS mode must be one of {', '.join(TLS_MODES)}")
     tgt = target if isinstance(target, Target) else parse_target(target)
     wanted = tuple(dict.fromkeys(ports)) if ports else tgt.ports
     for p in wanted:
@@ -124,7 +130,8 @@ async def run_probe(
                     ehlo_name=ehlo_name,
                     port_map=port_map or {},
                     on_dialogue=on_dialogue,
-                    forced_ports=bool(ports),
+                    forced=bool(ports) or tls_mode is not None,
+                    tls_mode=tls_mode,
                 )
         except TimeoutError:
             raise ProbeTimeout(f"the probe of {tgt.display} ran out of its {timeout_s:g} s budget") from None
@@ -209,7 +216,8 @@ async def _probe(
     ehlo_name: str,
     port_map: Mapping[int, int],
     on_dialogue: DialogueSink | None = None,
-    forced_ports: bool = False,
+    forced: bool = False,
+    tls_mode: str | None = None,
 ) -> ProbeReport:
     def remaining() -> float:
         return budget - (time.monotonic() - started) - _MARGIN_S
@@ -230,17 +238,22 @@ async def _probe(
     async def one_port(
         port: int,
         addresses: Sequence[IPAddress],
-        contexts: tuple[ssl.SSLContext, ssl.SSLContext],
+        contexts: Contexts,
         other: _OtherHost | None = None,
     ) -> PortResult:
         if other is not None:
             implicit = other.implicit
+        elif tls_mode is not None:
+            implicit = tls_mode == "implicit"
         else:
             implicit = (
                 port in IMPLICIT_TLS_PORTS if tgt.implicit_tls is None or len(wanted) > 1 else tgt.implicit_tls
             )
         acc = new_progress(port=port, address=addresses[0], implicit=implicit,
                            sink=for_host(on_dialogue, other.host if other is not None else None))
+        plaintext = other is None and tls_mode == "none"
+        if plaintext:
+            acc.expected_tls = "none"  # forced: no STARTTLS, and so never AUTH
         try:
             async with asyncio.timeout(max(remaining(), 0.01)):
                 result = await probe_port(
@@ -253,7 +266,8 @@ async def _probe(
                     timeouts=steps,
                     ehlo_name=ehlo_name,
                     # never to an MX: credentials belong to the submission host (the target, or the one documented)
-                    credentials=credentials if other is None or other.role == "submission" else None,
+                    credentials=None if plaintext or (other is not None and other.role != "submission")
+                    else credentials,
                     acc=acc,
                 )
         except TimeoutError:
@@ -264,7 +278,7 @@ async def _probe(
         return result
 
     async def other_hosts(
-        others: Sequence[_OtherHost], contexts: tuple[ssl.SSLContext, ssl.SSLContext]
+        others: Sequence[_OtherHost], contexts: Contexts
     ) -> list[PortResult]:
         """A bare mail domain's MX hosts on 25 and the provider's submission host: resolved at once, each address
         SSRF-checked (a refused host is a result, not a probe), then probed beside each other."""
@@ -323,7 +337,7 @@ async def _probe(
             )
         check_addresses(tgt.host, addresses, allow_networks=allow_networks)
         contexts = client_contexts(ca_file=ca_file)
-        others = _mail_domain_hosts(tgt, dns_facts, providers, provider) if not forced_ports else []
+        others = _mail_domain_hosts(tgt, dns_facts, providers, provider) if not forced else []
         if others:
             # a bare mail domain (MX records, not itself a server): its MX on 25 and the provider's submission
             # host, not the domain's own address (often a web server, where every port would time out)

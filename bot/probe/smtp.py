@@ -40,7 +40,7 @@ from bot.probe.dialogue import Dialogue, DialogueSink, RecordingSMTP
 from bot.probe.eyeballs import Race, connect_outcome, race, tcp_connect
 from bot.probe.report import UNREADABLE_REPLY, AddressResult, AuthResult, CertInfo, PortResult, clean_text
 from bot.probe.targets import IPAddress
-from bot.probe.tls import parse_certificate
+from bot.probe.tls import parse_certificate, protocol_refused
 
 __all__ = ["DEFAULT_EHLO_NAME", "StepTimeouts", "budget_cut", "new_progress", "probe_port"]
 
@@ -86,6 +86,7 @@ class _Acc:
     addresses: tuple[AddressResult, ...] = ()
     host: str | None = None  # set by run.py for a mail domain's MX / submission host
     role: str | None = None
+    tls_permissive: bool = False
     dialogue: Dialogue = field(default_factory=lambda: Dialogue(0))  # every session of this port, recorded
 
     def result(self) -> PortResult:
@@ -234,7 +235,7 @@ async def _session(
         acc.timings["ehlo"] = _ms(t_step)
         acc.extensions = {k: clean_text(v, 100) for k, v in list(smtp.esmtp_extensions.items())[:40]}
         acc.auth_before_tls = tuple(clean_text(m, 40).upper() for m in smtp.server_auth_methods[:20])
-        if not implicit and smtp.supports_extension("starttls"):
+        if not implicit and acc.expected_tls != "none" and smtp.supports_extension("starttls"):  # none: --tls none
             acc.stage = "starttls"
             t_step = time.monotonic()
             try:
@@ -369,7 +370,7 @@ async def probe_port(
     port: int,
     connect_port: int | None = None,
     implicit: bool,
-    contexts: tuple[ssl.SSLContext, ssl.SSLContext],
+    contexts: tuple[ssl.SSLContext, ...],
     timeouts: StepTimeouts = StepTimeouts(),
     ehlo_name: str = DEFAULT_EHLO_NAME,
     credentials: tuple[str, str] | None = None,
@@ -380,8 +381,8 @@ async def probe_port(
     `addresses` (or the one `address`) are raced Happy Eyeballs style (bot/probe/eyeballs.py): the session runs
     on the first that connects, every address gets a result. `port` is the submission port reported;
     `connect_port` the TCP port actually dialled (the lab maps 465 to a high port, say). `contexts` is
-    (verifying, non-verifying) from tls.client_contexts(). Pass `acc=new_progress(...)` to read partial
-    progress if the caller cancels this coroutine.
+    (verifying, non-verifying, permissive verifying) from tls.client_contexts(). Pass `acc=new_progress(...)`
+    to read partial progress if the caller cancels this coroutine.
     """
     candidates = tuple(addresses) or ((address,) if address is not None else ())
     if not candidates:
@@ -418,14 +419,15 @@ async def _probe_port(
     host: str,
     port: int,
     implicit: bool,
-    contexts: tuple[ssl.SSLContext, ssl.SSLContext],
+    contexts: tuple[ssl.SSLContext, ...],
     timeouts: StepTimeouts,
     ehlo_name: str,
     credentials: tuple[str, str] | None,
 ) -> None:
     address = ipaddress.ip_address(state.address)
 
-    verify_ctx, insecure_ctx = contexts
+    verify_ctx, insecure_ctx = contexts[:2]
+    permissive_ctx = contexts[2] if len(contexts) > 2 else insecure_ctx
     try:
         try:
             await _session(
@@ -469,7 +471,14 @@ async def _probe_port(
     except (OSError, TimeoutError) as exc:
         _connect_failure(state, exc)
         return
-    if implicit and state.status == "error" and state.stage == "tls" and state.tls == "none":
+    if (
+        _no_tls_in_common(state, implicit)
+        and await _permissive_look(state, open_sock, host=host, implicit=implicit, ctx=permissive_ctx,
+                                   insecure_ctx=insecure_ctx, t=timeouts, ehlo_name=ehlo_name,
+                                   credentials=credentials)
+    ):
+        pass  # the server's old TLS is named; a wrong-mode check would learn nothing more
+    elif implicit and state.status == "error" and state.stage == "tls" and state.tls == "none":
         line = await _plaintext_greeting(open_sock, timeouts.step)
         if line and line[:3].isdigit():
             state.wrong_mode = "plaintext_on_implicit"
@@ -484,6 +493,67 @@ async def _probe_port(
         state.wrong_mode = "tls_on_starttls_port"
         state.status = "error"
         state.error = "the server expects TLS from the first byte (implicit TLS), not STARTTLS"
+
+
+def _no_tls_in_common(state: _Acc, implicit: bool) -> bool:
+    """The verifying handshake negotiated nothing: OpenSSL named no version or cipher in common, or the server
+    dropped the connection during the handshake (what old servers, and asyncio ones, do instead of an alert).
+    Not a certificate refusal (handled apart), not a plaintext server ("wrong version number"), not a reply."""
+    if state.status != "error" or state.tls != "none" or state.wrong_mode is not None:
+        return False
+    error = state.error or ""
+    if protocol_refused(error):
+        return state.stage in ("tls", "starttls", "greeting")
+    if "WRONG_VERSION_NUMBER" in error.upper() or error[:3].isdigit():
+        return False
+    during_handshake = state.stage == "starttls" or (implicit and state.stage in ("tls", "greeting")
+                                                      and state.greeting_code is None)
+    return during_handshake and any(w in error.lower() for w in ("reset", "closed", "eof", "error connecting",
+                                                                  "tls error", "disconnected"))
+
+
+async def _permissive_look(
+    state: _Acc,
+    open_sock: Callable[[], Awaitable[socket.socket]],
+    *,
+    host: str,
+    implicit: bool,
+    ctx: ssl.SSLContext,
+    insecure_ctx: ssl.SSLContext,
+    t: StepTimeouts,
+    ehlo_name: str,
+    credentials: tuple[str, str] | None,
+) -> bool:
+    """The verifying handshake found no TLS version or cipher in common: one more handshake that accepts TLS 1.0/1.1
+    and old ciphers (still verifying the certificate, or reading it unverified if that fails), only to name what the
+    server offers. True when it learned the server's TLS; the port stays a failure for current clients, no AUTH."""
+    refused = state.error or "TLS handshake failed"
+    cert_error: str | None = None
+    fresh = state
+    for look_ctx, trusted in ((ctx, True), (insecure_ctx, False)):
+        fresh = new_progress(port=state.port, address=ipaddress.ip_address(state.address), implicit=implicit)
+        fresh.dialogue = state.dialogue
+        fresh.dialogue.note("no TLS version or cipher in common: a second look accepting TLS 1.0/1.1, no AUTH")
+        try:
+            await _session(fresh, open_sock, host=host, implicit=implicit, ctx=look_ctx, trusted=trusted,
+                           cert_error=cert_error, t=t, ehlo_name=ehlo_name, credentials=None)
+            break
+        except _CertRejected as rejected:
+            cert_error = rejected.reason  # read the certificate without trusting it, on the next look
+        except (OSError, TimeoutError):
+            return False
+    if fresh.tls == "none" or fresh.tls_version is None:
+        return False
+    fresh.timings = {**{f"verify_{k}": v for k, v in state.timings.items()}, **fresh.timings}
+    fresh.addresses, fresh.connect_ms = state.addresses, state.connect_ms
+    fresh.status, fresh.stage, fresh.tls_permissive = "error", "tls", True
+    fresh.error = clean_text(f"{refused}; the server offers only {fresh.tls_version} ({fresh.tls_cipher})", 200)
+    if fresh.cert is not None and not fresh.cert.trusted and fresh.cert.error is None:
+        fresh.cert = dataclasses.replace(fresh.cert, error=cert_error)
+    if credentials is not None:
+        fresh.auth = AuthResult(ok=False, text=f"not attempted: the server offers only {fresh.tls_version}")
+    _copy(fresh, state)
+    return True
 
 
 def new_progress(*, port: int, address: IPAddress, implicit: bool, sink: DialogueSink | None = None) -> _Acc:

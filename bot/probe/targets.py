@@ -27,6 +27,7 @@ __all__ = [
     "BLOCKED_NETWORKS",
     "IMPLICIT_TLS_PORTS",
     "SUBMISSION_PORTS",
+    "TLS_MODES",
     "IPAddress",
     "Network",
     "Target",
@@ -46,6 +47,7 @@ ALLOWED_PORTS: frozenset[int] = frozenset(SUBMISSION_PORTS)
 IMPLICIT_TLS_PORTS: frozenset[int] = smtp.IMPLICIT_TLS_PORTS
 MAX_INPUT_LEN = 1000
 MAX_NAME_LEN = 253
+TLS_MODES = ("starttls", "implicit", "none")  # `smtp-help probe --tls`: one mode forced on every port probed
 URL_SCHEMES = {"smtp": None, "smtps": 465, "submission": 587, "submissions": 465}
 
 # research/security.md §1.2, row by row. Python's own predicates drift between patch releases (§1.3),

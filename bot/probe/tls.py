@@ -14,28 +14,58 @@ import ssl
 import warnings
 
 from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
+from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, rsa
 
 from bot.probe.report import CertInfo, clean_text
 
-__all__ = ["client_contexts", "hostname_matches", "parse_certificate"]
+__all__ = [
+    "PROTOCOL_REFUSALS", "Contexts", "client_contexts", "hostname_matches", "parse_certificate", "protocol_refused",
+]
 
 
-def client_contexts(*, ca_file: str | None = None) -> tuple[ssl.SSLContext, ssl.SSLContext]:
-    """(verifying, non-verifying) client contexts; the second is used only to read an untrusted certificate.
+Contexts = tuple[ssl.SSLContext, ssl.SSLContext, ssl.SSLContext]
+# OpenSSL's reasons for "no TLS version or cipher in common" (and old servers without RFC 5746 renegotiation):
+# after one of these, a permissive handshake reads what the server does offer.
+PROTOCOL_REFUSALS = (
+    "UNSUPPORTED_PROTOCOL", "TLSV1_ALERT_PROTOCOL_VERSION", "NO_PROTOCOLS_AVAILABLE", "WRONG_SSL_VERSION",
+    "VERSION_TOO_LOW", "SSLV3_ALERT_HANDSHAKE_FAILURE", "NO_SHARED_CIPHER", "NO_CIPHERS_AVAILABLE",
+    "NO_SUITABLE_SIGNATURE_ALGORITHM", "UNSAFE_LEGACY_RENEGOTIATION_DISABLED", "DH_KEY_TOO_SMALL",
+    "TLSV1_ALERT_INSUFFICIENT_SECURITY", "INSUFFICIENT_SECURITY",
+)
+_LEGACY_SERVER_CONNECT = getattr(ssl, "OP_LEGACY_SERVER_CONNECT", 0x4)
 
+
+def _permissive(ctx: ssl.SSLContext) -> ssl.SSLContext:
+    """Accept TLS 1.0/1.1, old ciphers and servers without secure renegotiation: only to read what a server offers."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        ctx.minimum_version = ssl.TLSVersion.TLSv1
+    with contextlib.suppress(ssl.SSLError):  # OpenSSL builds without SECLEVEL
+        ctx.set_ciphers("DEFAULT:@SECLEVEL=0")
+    ctx.options |= _LEGACY_SERVER_CONNECT
+    return ctx
+
+
+def client_contexts(*, ca_file: str | None = None) -> Contexts:
+    """(verifying, non-verifying, permissive verifying) client contexts.
+
+    The first is what a current client does. The second only reads an untrusted certificate. The third verifies
+    the certificate but accepts TLS 1.0/1.1 and old ciphers: it is used only after the first found no version or
+    cipher in common, to name what the server offers. Neither of the last two ever carries credentials.
     `ca_file` replaces the system trust store (tests and the lab trust their own CA).
     """
     verify = ssl.create_default_context(ssl.Purpose.SERVER_AUTH, cafile=ca_file)
     insecure = ssl.create_default_context(ssl.Purpose.SERVER_AUTH)
     insecure.check_hostname = False
     insecure.verify_mode = ssl.CERT_NONE
-    # To describe an old server we must be able to talk to it, without trusting it.
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)
-        insecure.minimum_version = ssl.TLSVersion.TLSv1
-    with contextlib.suppress(ssl.SSLError):  # OpenSSL builds without SECLEVEL
-        insecure.set_ciphers("DEFAULT:@SECLEVEL=0")
-    return verify, insecure
+    permissive = _permissive(ssl.create_default_context(ssl.Purpose.SERVER_AUTH, cafile=ca_file))
+    return verify, _permissive(insecure), permissive
+
+
+def protocol_refused(error: str | None) -> bool:
+    """True if a handshake error (as smtp.py words it, with OpenSSL's reason) means no version or cipher in common."""
+    return bool(error) and any(reason in (error or "").upper() for reason in PROTOCOL_REFUSALS)
 
 
 def hostname_matches(host: str, sans: tuple[str, ...]) -> bool:
@@ -85,7 +115,16 @@ def parse_certificate(
     except (x509.ExtensionNotFound, ValueError):
         pass
     not_after = cert.not_valid_after_utc
+    key_type, key_bits = _key(cert)
+    try:
+        algorithm = cert.signature_hash_algorithm
+        signature_hash = algorithm.name.lower() if algorithm is not None else None
+    except UnsupportedAlgorithm:  # an algorithm cryptography does not know: report it by OID
+        signature_hash = clean_text(cert.signature_algorithm_oid.dotted_string, 60)
     return CertInfo(
+        key_type=key_type,
+        key_bits=key_bits,
+        signature_hash=signature_hash,
         subject=_name(cert.subject),
         issuer=_name(cert.issuer),
         sans=tuple(sans[:50]),
@@ -96,3 +135,22 @@ def parse_certificate(
         expired=now > not_after,
         error=clean_text(error, 200) if error else None,
     )
+
+
+def _key(cert: x509.Certificate) -> tuple[str | None, int | None]:
+    """(type, size in bits) of the certificate's public key."""
+    try:
+        key = cert.public_key()
+    except (ValueError, UnsupportedAlgorithm):
+        return None, None
+    if isinstance(key, rsa.RSAPublicKey):
+        return "RSA", key.key_size
+    if isinstance(key, ec.EllipticCurvePublicKey):
+        return "EC", key.curve.key_size
+    if isinstance(key, dsa.DSAPublicKey):
+        return "DSA", key.key_size
+    if isinstance(key, ed25519.Ed25519PublicKey):
+        return "Ed25519", 256
+    if isinstance(key, ed448.Ed448PublicKey):
+        return "Ed448", 456
+    return type(key).__name__[:40], None

@@ -51,6 +51,8 @@ def _cert(p: PortResult) -> str:
     c = p.cert
     if c is None:
         return "-"
+    if c.weak_key or c.weak_signature:
+        return "weak key" if c.weak_key else "weak sig"
     if c.trusted:
         return "trusted"
     return "expired" if c.expired else "wrong name" if c.hostname_match is False else "untrusted"

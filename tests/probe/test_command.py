@@ -167,6 +167,9 @@ async def test_auth_without_env_or_terminal_is_a_clear_error() -> None:
         (["--ehlo", "bad name\r\nMAIL FROM:<a@b>"], "--ehlo: give a host name"),
         (["--timeout", "600"], "--timeout: between 1 and 60"),
         (["--timeout", "soon"], "--timeout: not a number"),
+        (["--tls", "ssl"], "--tls: one of starttls, implicit, none"),
+        (["--tls", ""], "--tls: one of starttls, implicit, none"),
+        (["--tls", "none", "--auth"], "--tls none never sends credentials"),
     ],
 )
 async def test_forced_mode_flags_refuse_bad_values_in_one_line(flags: list[str], words: str) -> None:
@@ -186,5 +189,23 @@ async def test_forced_port_ehlo_and_timeout_reach_a_real_server(port_2525: Certs
     assert doc["ports"][0]["status"] == "ok"
     assert port_2525.seen_ehlo == ["client.example.org", "client.example.org"]  # before and after STARTTLS
     still_refused = await cli("127.0.0.1", "--port", "2525", "--timeout", "4")  # allow-list still applies
+    assert still_refused[0] == 2
+    assert "not allowed" in still_refused[2]
+
+
+async def test_forced_tls_modes_reach_a_real_server(port_2525: Certs) -> None:
+    env = {"PROBE_ALLOW_NETWORKS": "127.0.0.0/8", "PROBE_TIMEOUT": "5", "SSL_CERT_FILE": port_2525.ca_file}
+    _code, out, _err = await cli("127.0.0.1:2525", "--tls", "none", "--json", env=env)
+    plain = json.loads(out)["ports"][0]
+    assert (plain["status"], plain["tls"], plain["expected_tls"]) == ("ok", "none", "none")
+    assert port_2525.seen_ehlo == ["probe.smtp-help.invalid"]  # one EHLO: no STARTTLS was sent
+    assert plain["auth"] is None
+    code, out, _err = await cli("127.0.0.1:2525", "--tls", "IMPLICIT", "--json", env=env)
+    forced = json.loads(out)
+    assert forced["ports"][0]["expected_tls"] == "implicit"
+    assert forced["ports"][0]["wrong_mode"] == "plaintext_on_implicit"  # the server greets in plaintext
+    assert "tls_mismatch" in {f["cause"] for f in forced["findings"]}
+    assert code == 1
+    still_refused = await cli("127.0.0.1:2525", "--tls", "none")  # the SSRF guard still applies
     assert still_refused[0] == 2
     assert "not allowed" in still_refused[2]
