@@ -326,6 +326,8 @@ async def _probe(
 
     # SPF/DMARC and the status feed need nothing from the host's DNS or ports: they start first and run beside them.
     side = asyncio.gather(timed("sender_dns", sender), timed("status_feed", feed))
+    # the TLS contexts (a trust store read, the first time in a process) are built beside DNS, off the event loop
+    contexts_ready = asyncio.ensure_future(asyncio.to_thread(client_contexts, ca_file=ca_file))
     try:
         addresses: tuple[IPAddress, ...]
         if tgt.ip is not None:
@@ -336,7 +338,7 @@ async def _probe(
                 "dns", lambda: lookup_host(tgt.host, resolver=res, lifetime=min(4.0, remaining()))
             )
         check_addresses(tgt.host, addresses, allow_networks=allow_networks)
-        contexts = client_contexts(ca_file=ca_file)
+        contexts = await contexts_ready
         others = _mail_domain_hosts(tgt, dns_facts, providers, provider) if not forced else []
         if others:
             # a bare mail domain (MX records, not itself a server): its MX on 25 and the provider's submission
@@ -347,6 +349,7 @@ async def _probe(
             port_tasks = [one_port(p, addresses, contexts) for p in wanted] if addresses else []
             port_results = tuple(await timed("ports", lambda: asyncio.gather(*port_tasks)))
     except BaseException:
+        contexts_ready.cancel()
         side.cancel()
         with contextlib.suppress(BaseException):
             await side

@@ -40,7 +40,7 @@ from bot.probe.dialogue import Dialogue, DialogueSink, RecordingSMTP
 from bot.probe.eyeballs import Race, connect_outcome, race, tcp_connect
 from bot.probe.report import UNREADABLE_REPLY, AddressResult, AuthResult, CertInfo, PortResult, clean_text
 from bot.probe.targets import IPAddress
-from bot.probe.tls import parse_certificate, protocol_refused
+from bot.probe.tls import Contexts, parse_certificate, protocol_refused
 
 __all__ = ["DEFAULT_EHLO_NAME", "StepTimeouts", "budget_cut", "new_progress", "probe_port"]
 
@@ -370,7 +370,7 @@ async def probe_port(
     port: int,
     connect_port: int | None = None,
     implicit: bool,
-    contexts: tuple[ssl.SSLContext, ...],
+    contexts: Contexts,
     timeouts: StepTimeouts = StepTimeouts(),
     ehlo_name: str = DEFAULT_EHLO_NAME,
     credentials: tuple[str, str] | None = None,
@@ -381,7 +381,7 @@ async def probe_port(
     `addresses` (or the one `address`) are raced Happy Eyeballs style (bot/probe/eyeballs.py): the session runs
     on the first that connects, every address gets a result. `port` is the submission port reported;
     `connect_port` the TCP port actually dialled (the lab maps 465 to a high port, say). `contexts` is
-    (verifying, non-verifying, permissive verifying) from tls.client_contexts(). Pass `acc=new_progress(...)`
+    tls.client_contexts() (verifying, non-verifying, permissive on demand). Pass `acc=new_progress(...)`
     to read partial progress if the caller cancels this coroutine.
     """
     candidates = tuple(addresses) or ((address,) if address is not None else ())
@@ -419,15 +419,14 @@ async def _probe_port(
     host: str,
     port: int,
     implicit: bool,
-    contexts: tuple[ssl.SSLContext, ...],
+    contexts: Contexts,
     timeouts: StepTimeouts,
     ehlo_name: str,
     credentials: tuple[str, str] | None,
 ) -> None:
     address = ipaddress.ip_address(state.address)
 
-    verify_ctx, insecure_ctx = contexts[:2]
-    permissive_ctx = contexts[2] if len(contexts) > 2 else insecure_ctx
+    verify_ctx, insecure_ctx = contexts.verify, contexts.insecure
     try:
         try:
             await _session(
@@ -473,7 +472,7 @@ async def _probe_port(
         return
     if (
         _no_tls_in_common(state, implicit)
-        and await _permissive_look(state, open_sock, host=host, implicit=implicit, ctx=permissive_ctx,
+        and await _permissive_look(state, open_sock, host=host, implicit=implicit, ctx=contexts.permissive,
                                    insecure_ctx=insecure_ctx, t=timeouts, ehlo_name=ehlo_name,
                                    credentials=credentials)
     ):

@@ -11,7 +11,9 @@ import contextlib
 import datetime as dt
 import ipaddress
 import ssl
+import time
 import warnings
+from functools import cached_property
 
 from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
@@ -24,7 +26,6 @@ __all__ = [
 ]
 
 
-Contexts = tuple[ssl.SSLContext, ssl.SSLContext, ssl.SSLContext]
 # OpenSSL's reasons for "no TLS version or cipher in common" (and old servers without RFC 5746 renegotiation):
 # after one of these, a permissive handshake reads what the server does offer.
 PROTOCOL_REFUSALS = (
@@ -47,20 +48,45 @@ def _permissive(ctx: ssl.SSLContext) -> ssl.SSLContext:
     return ctx
 
 
-def client_contexts(*, ca_file: str | None = None) -> Contexts:
-    """(verifying, non-verifying, permissive verifying) client contexts.
+class Contexts:
+    """The probe's client contexts, built once per trust store and shared by every probe of the process.
 
-    The first is what a current client does. The second only reads an untrusted certificate. The third verifies
-    the certificate but accepts TLS 1.0/1.1 and old ciphers: it is used only after the first found no version or
-    cipher in common, to name what the server offers. Neither of the last two ever carries credentials.
-    `ca_file` replaces the system trust store (tests and the lab trust their own CA).
+    `verify` is what a current client does. `insecure` only reads an untrusted certificate (it loads no trust
+    store: nothing is verified with it). `permissive` verifies the certificate but accepts TLS 1.0/1.1 and old
+    ciphers: it is built on first use, after `verify` found no version or cipher in common, only to name what the
+    server offers. Neither of the last two ever carries credentials.
     """
-    verify = ssl.create_default_context(ssl.Purpose.SERVER_AUTH, cafile=ca_file)
-    insecure = ssl.create_default_context(ssl.Purpose.SERVER_AUTH)
-    insecure.check_hostname = False
-    insecure.verify_mode = ssl.CERT_NONE
-    permissive = _permissive(ssl.create_default_context(ssl.Purpose.SERVER_AUTH, cafile=ca_file))
-    return verify, _permissive(insecure), permissive
+
+    def __init__(self, ca_file: str | None = None) -> None:
+        self.ca_file = ca_file
+        self.verify = ssl.create_default_context(ssl.Purpose.SERVER_AUTH, cafile=ca_file)
+        insecure = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        insecure.check_hostname = False
+        insecure.verify_mode = ssl.CERT_NONE
+        self.insecure = _permissive(insecure)
+
+    @cached_property
+    def permissive(self) -> ssl.SSLContext:
+        """The verifying context that also accepts TLS 1.0/1.1 and old ciphers (built on first use)."""
+        return _permissive(ssl.create_default_context(ssl.Purpose.SERVER_AUTH, cafile=self.ca_file))
+
+
+_CONTEXTS_TTL_S = 3600.0  # a trust store updated on disk is read again within the hour
+_contexts: dict[str | None, tuple[float, Contexts]] = {}
+
+
+def client_contexts(*, ca_file: str | None = None) -> Contexts:
+    """The shared Contexts for this trust store (`ca_file` replaces the system one: tests and the lab trust their
+    own CA). Reading a trust store costs tens of milliseconds of blocked event loop; a probe should not pay it."""
+    now = time.monotonic()
+    cached = _contexts.get(ca_file)
+    if cached is not None and now - cached[0] < _CONTEXTS_TTL_S:
+        return cached[1]
+    contexts = Contexts(ca_file)
+    if len(_contexts) > 16:
+        _contexts.clear()
+    _contexts[ca_file] = (now, contexts)
+    return contexts
 
 
 def protocol_refused(error: str | None) -> bool:

@@ -147,11 +147,15 @@ async def _probe(port: int, probe_port: int, ca_file: str, **kw: Any) -> ProbeRe
 
 def test_this_openssl_still_speaks_tls_1_0_and_1_1_when_asked() -> None:
     """The premise of the tests below: the permissive context offers TLS 1.0 (and the verifying one does not)."""
-    verify, insecure, permissive = client_contexts()
+    contexts = client_contexts()
+    assert client_contexts() is contexts  # one set per trust store, shared by every probe
+    verify, insecure, permissive = contexts.verify, contexts.insecure, contexts.permissive
     assert verify.minimum_version >= ssl.TLSVersion.TLSv1_2
     assert permissive.minimum_version == insecure.minimum_version == ssl.TLSVersion.TLSv1
     assert permissive.verify_mode == ssl.CERT_REQUIRED
     assert permissive.check_hostname
+    assert insecure.verify_mode == ssl.CERT_NONE
+    assert insecure.cert_store_stats()["x509_ca"] == 0  # it verifies nothing, so it loads no trust store
 
 
 @pytest.mark.parametrize(("max_version", "name"),
