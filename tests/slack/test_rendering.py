@@ -96,6 +96,10 @@ def test_a_link_shows_where_it_goes() -> None:
     # already a link, code and code blocks are kept as they are
     kept = "see <https://a.example|a> and `https://b.example` and ```https://c.example```"
     assert styled(kept) == kept
+    # a template's placeholder is shown literally, in prose and in code (Slack reads <…> inside code too)
+    assert styled("connector (<tenant>.mail.protection.outlook.com)") == (
+        "connector (&lt;tenant&gt;.mail.protection.outlook.com)")
+    assert styled("host `email-smtp.<region>.amazonaws.com`") == "host `email-smtp.&lt;region&gt;.amazonaws.com`"
 
 
 @pytest.mark.parametrize(("text", "coded"), [

@@ -110,6 +110,8 @@ def styled(mrkdwn: str) -> str:
         if kept.startswith("<") and not kept[1:].startswith(_SLACK_FORMS):
             continue  # a template's placeholder such as <tenant>: shown literally, below
         out.append(_plain(mrkdwn[pos:m.start()]))
+        if kept.startswith("`"):  # Slack reads <…> even inside code: a template's <region> is shown, not parsed
+            kept = kept.replace("<", "&lt;").replace(">", "&gt;")
         out.append(kept)
         pos = m.end()
     out.append(_plain(mrkdwn[pos:]))
