@@ -92,6 +92,15 @@ _MTA_DELIVERY = _re(r"\bpostfix/smtp\[\d+\]|\bR=dnslookup\b|\bT=remote_smtp\b|\b
 _RELAY_SET = _re(r"(?im)^\s*(?:relayhost\s*=\s*\S|smarthost\b|define\(`SMART_HOST')")
 
 
+def _is_literal(kb: KnowledgeBase, provider: str | None, username: str | None) -> bool:
+    """The username is the provider's documented literal one (SparkPost's `SMTP_Injection`): kept in the facts so
+    the settings lint can see it is right (other local-part usernames are not kept)."""
+    known = kb.providers.get(provider) if provider else None
+    rule = (known.data.get("username") or {}) if known is not None else {}
+    value = rule.get("value") if rule.get("form") == "literal" else None
+    return bool(value and username and username.strip().strip("\"'").lower() == str(value).lower())
+
+
 @dataclass(frozen=True)
 class Extraction:
     """Facts plus where they were seen, for evidence lines."""
@@ -390,9 +399,10 @@ def extract(text: str, kb: KnowledgeBase, *, secrets: tuple[str, ...] = ()) -> E
         flags.append("intercepted")
     if port == 25 and _MTA_DELIVERY.search(data) and not _RELAY_SET.search(data):
         flags.append("mx_delivery")
+    keep_username = form in ("full_address", "apikey") or _is_literal(kb, provider, username)
     facts = Facts(
         reply_codes=tuple(codes), enhanced_codes=tuple(enhanced), hosts=tuple(hosts[:10]), host=host, port=port,
-        tls_mode=tls_mode, username=username if form in ("full_address", "apikey") else None,
+        tls_mode=tls_mode, username=username if keep_username else None,
         username_form=form, provider=provider, client=client, language=language,
         sender_domain=group(sender, 1).lower() if sender else None, secrets=secrets, flags=tuple(flags),
         greeting_host=greeting_host)

@@ -152,15 +152,17 @@ def _from_paste(d: Diagnosis, match: CauseMatch, *, quotes: bool) -> bool:
 def wording(d: Diagnosis, kb: KnowledgeBase, cause_id: str | None = None) -> Wording:
     """How sure this answer may sound (see the module's doc): the one decision every view and --json use.
     `cause_id`: the cause a view shows instead of the top one (Slack's "other causes"); default the top one."""
+    only_settings = cause_id is None and bool(d.facts.host) and not error_text(d)
+    # Settings that match the provider's documentation get their verdict even when the classifier did not take
+    # them for an SMTP problem (there is none in them yet).
+    if only_settings and settings_match(d, kb) is not None:
+        return "settings_look_right"
     if not d.is_smtp:
         # mail settings for a server nobody knows are not "not about SMTP": there is just nothing to go on yet
         return "not_enough" if cause_id is None and settings_only(d) else "not_smtp"
     if cause_id is not None:  # a cause the reader chose from the others: named, as uncertain unless it is sure
         match = next((c for c in d.causes if c.id == cause_id), None)
         return "likely" if match is not None and match.confidence >= CHANNEL_THRESHOLD else "possibly"
-    only_settings = bool(d.facts.host) and not error_text(d)
-    if only_settings and settings_match(d, kb) is not None:
-        return "settings_look_right"
     top = d.top
     if top is None or top.id in _NO_CAUSE:
         return "not_enough"

@@ -49,6 +49,25 @@ RIGHT: dict[str, tuple[str, str]] = {
                   "SMTP_KEY=<smtp key>"),
     "postmark yaml": ("postmark", "mail:\n  host: smtp.postmarkapp.com\n  port: 587\n  user: ${POSTMARK_SERVER_TOKEN}\n"
                       "  password: ${POSTMARK_SERVER_TOKEN}"),
+    "sparkpost literal username": ("sparkpost", "SMTP_HOST=smtp.sparkpostmail.com\nSMTP_PORT=587\n"
+                                   "SMTP_USER=SMTP_Injection\nSMTP_PASSWORD=<api key>"),
+    "gmx env": ("gmx", "SMTP_HOST=mail.gmx.net\nSMTP_PORT=587\nSMTP_USER=me@gmx.de"),
+    "workspace relay": ("google_workspace", "SMTP_HOST=smtp-relay.gmail.com\nSMTP_PORT=587\n"
+                        "SMTP_USER=alerts@example.org"),
+    "smtp2go 2525": ("smtp2go", "MAIL_HOST=mail.smtp2go.com\nMAIL_PORT=2525\nMAIL_USERNAME=webshop-prod"),
+    "ionos laravel": ("ionos", "MAIL_HOST=smtp.ionos.de\nMAIL_PORT=587\nMAIL_USERNAME=info@example.de\n"
+                      "MAIL_ENCRYPTION=tls"),
+    "aol prose": ("aol", "smtp server smtp.aol.com port 465 ssl, user grandma@aol.com"),
+    "qq laravel": ("qq", "MAIL_HOST=smtp.qq.com\nMAIL_PORT=465\nMAIL_ENCRYPTION=ssl\nMAIL_USERNAME=12345678@qq.com"),
+    "163 spring": ("netease", "spring.mail.host=smtp.163.com\nspring.mail.port=465\nspring.mail.username=shop@163.com"),
+    "hetzner django": ("hetzner", "EMAIL_HOST = 'mail.your-server.de'\nEMAIL_PORT = 587\nEMAIL_USE_TLS = True\n"
+                       "EMAIL_HOST_USER = 'info@example.de'"),
+    "godaddy phpmailer": ("godaddy", "$mail->Host = 'smtpout.secureserver.net';\n$mail->Port = 465;\n"
+                          "$mail->SMTPSecure = 'ssl';\n$mail->Username = 'info@example.com';"),
+    "ses 2587": ("ses", "SMTP_HOST=email-smtp.ap-southeast-2.amazonaws.com\nSMTP_PORT=2587\n"
+                 "SMTP_USER=AKIAEXAMPLEEXAMPLE56"),
+    "office365 direct send": ("office365", "SMTP server: contoso-example.mail.protection.outlook.com\nPort: 25\n"
+                              "TLS: STARTTLS\nno authentication"),
 }
 
 WRONG: dict[str, tuple[str, str]] = {
@@ -66,6 +85,7 @@ WRONG: dict[str, tuple[str, str]] = {
     "outlook.com on 465": ("outlook_com", "smtp-mail.outlook.com port 465 SSL, user me@outlook.com"),
     "icloud on 465": ("icloud", "MAIL_HOST=smtp.mail.me.com\nMAIL_PORT=465\nMAIL_USERNAME=me@icloud.com"),
     "yahoo on 25": ("yahoo", "SMTP_HOST=smtp.mail.yahoo.com\nSMTP_PORT=25\nSMTP_USER=me@yahoo.com"),
+    "sparkpost own login": ("sparkpost", "SMTP_HOST=smtp.sparkpostmail.com\nSMTP_PORT=587\nSMTP_USER=myshop"),
     "gmail phpmailer smtps on 587": ("gmail", "$mail->isSMTP();\n$mail->Host = 'smtp.gmail.com';\n"
                                      "$mail->SMTPAuth = true;\n$mail->Username = 'shop@gmail.com';\n"
                                      "$mail->Password = '<app password>';\n"
