@@ -322,19 +322,22 @@ async def _auth(acc: _Acc, smtp: aiosmtplib.SMTP, credentials: tuple[str, str]) 
 async def _plaintext_greeting(
     open_sock: Callable[[], Awaitable[socket.socket]], limit_s: float
 ) -> str | None:
-    """The first line a server sends unprompted, if it sends one within the time-out."""
+    """The first line a server sends unprompted (its first 512 bytes when the line is longer: a 10 MB greeting
+    still reads as "220 AAA…"), if it sends one within the time-out."""
     try:
         sock = await open_sock()
     except (OSError, TimeoutError):
         return None
     try:
         reader, writer = await asyncio.open_connection(sock=sock, limit=1024)
+        seen = b""
         try:
             async with asyncio.timeout(limit_s):
-                line = await reader.readline()
+                while b"\n" not in seen and len(seen) < 512 and (chunk := await reader.read(512 - len(seen))):
+                    seen += chunk
         finally:
             writer.close()
-        return clean_text(line, 200) or None
+        return clean_text(seen.split(b"\n", 1)[0], 200) or None
     except (OSError, TimeoutError, ValueError, asyncio.LimitOverrunError, asyncio.IncompleteReadError):
         return None
     finally:
@@ -481,6 +484,7 @@ async def _probe_port(
         line = await _plaintext_greeting(open_sock, timeouts.step)
         if line and line[:3].isdigit():
             state.wrong_mode = "plaintext_on_implicit"
+            state.dialogue.note(f"a second look without TLS: the server greets in plaintext: {line}")
             state.greeting_code, state.greeting_text = int(line[:3]), line
             state.error = "the server greets in plaintext: this port does not speak implicit TLS"
     elif (
@@ -490,6 +494,7 @@ async def _probe_port(
         and await _speaks_tls(open_sock, host, insecure_ctx, timeouts.step)
     ):
         state.wrong_mode = "tls_on_starttls_port"
+        state.dialogue.note("a second look with TLS from the first byte: the handshake succeeds")
         state.status = "error"
         state.error = "the server expects TLS from the first byte (implicit TLS), not STARTTLS"
 

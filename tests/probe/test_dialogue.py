@@ -177,3 +177,13 @@ async def test_silent_server_and_421_greeting(smtp_server: ServerFactory, probe_
     assert busy is not None
     assert "== no greeting within the time-out" in quiet.dialogue
     assert "<- 421 4.3.2 Service not available, closing channel" in busy.dialogue
+
+
+async def test_wrong_mode_second_looks_are_noted(smtp_server: ServerFactory, probe_kwargs: dict[str, Any]) -> None:
+    plain, tls = await smtp_server("plain"), await smtp_server("implicit")
+    report = await run_probe("127.0.0.1", ports=[465, 587], port_map={465: plain, 587: tls}, **probe_kwargs)
+    on_465, on_587 = report.port(465), report.port(587)
+    assert on_465 is not None
+    assert on_587 is not None
+    assert on_465.dialogue[-1].startswith("== a second look without TLS: the server greets in plaintext: 220 ")
+    assert on_587.dialogue[-1] == "== a second look with TLS from the first byte: the handshake succeeds"

@@ -9,6 +9,7 @@ Servers are raw asyncio servers on 127.0.0.1, in the test's own loop:
   tls_stall     (465) reads the ClientHello and never answers it
   starttls_stall  says 220 to STARTTLS, then never answers the handshake
   escapes       greets and answers EHLO with ANSI escapes, OSC title sequences, bidi marks and Slack mentions
+  *_465         the same in plaintext on 465: the TLS handshake fails, then the plaintext second look reads
 """
 
 from __future__ import annotations
@@ -102,6 +103,10 @@ SERVERS: dict[str, tuple[Handler, int]] = {
     "tls_stall": (_tls_stall, 465),
     "starttls_stall": (_starttls_stall, 587),
     "escapes": (_escapes, 587),
+    # on 465 the TLS handshake fails and the second look reads a plaintext line (limit 1 KB): bounded too
+    "longline_465": (_longline, 465),
+    "escapes_465": (_escapes, 465),
+    "endless_465": (_endless, 465),
 }
 
 
@@ -187,6 +192,8 @@ async def test_hostile_server_ends_within_the_budget_with_a_finding_and_safe_out
         _no_control(line)
         assert len(line) <= 200
     assert len(p.dialogue) <= 61
+    if kind.endswith("_465"):
+        assert "a second look without TLS: the server greets in plaintext: 220" in "\n".join(p.dialogue)
     progress_text = progress_out.getvalue().replace("\x1b[2K", "").replace("\r", "")
     for n in range(1, 5):
         progress_text = progress_text.replace(f"\x1b[{n}A", "")
