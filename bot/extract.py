@@ -70,6 +70,10 @@ _TLD_FILE = frozenset({"py", "php", "js", "ts", "java", "cs", "rb", "go", "json"
 # must not be read as a username.
 _USERNAME = _re(r"(?i)(?:\busername|\buser[_ ]?name|\buser\b|smtp_?user|mail_?username|email_host_user|"
                 r"smtp_login|auth_?user|\bsmtpusername)[\"']?[ \t]*(?:=>|[:=])[ \t]*[\"']?([^\s\"',;()<>{}]*)")
+# A username in prose ("username marketing@example.com", "login is me@outlook.com"): only an address or SendGrid's
+# `apikey` after the word, so "the user credentials were incorrect" or "username and password" stay unread.
+_PROSE_USERNAME = _re(r"(?i)\b(?:user ?name|login|user)(?:\s+is)?\s+[\"'<`]?"
+                      r"([a-z0-9._%+-]+@[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,24}|apikey)\b")
 _SENDER = _re(r"(?i)(?:\bfrom|sender|mail_from_address|default_from_email|from_email|mail from:)\W{0,6}"
               r"[^@\s\"'<>]*@([a-z0-9.-]+\.[a-z]{2,24})")
 _ADDRESS_DOMAIN = _re(r"(?i)[a-z0-9._%+-]+@([a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,24})\b")
@@ -384,6 +388,9 @@ def extract(text: str, kb: KnowledgeBase, *, secrets: tuple[str, ...] = ()) -> E
         tls_mode = _PORT_MODES[(group(said, 1) or group(said, 2)).lower()]
     user_match = _USERNAME.search(data)
     username = settings.get("username", group(user_match, 1) if user_match else None)
+    prose = username is None and (said_user := _PROSE_USERNAME.search(data)) is not None
+    if prose:
+        username = group(said_user, 1)
     form = username_form(username)
     provider = _provider(kb, matched, hosts, host, addresses)
     sender = _SENDER.search(data)
@@ -391,7 +398,7 @@ def extract(text: str, kb: KnowledgeBase, *, secrets: tuple[str, ...] = ()) -> E
     greeting = _GREETING.search(data)
     greeting_host = group(greeting, 1).lower() if greeting else None
     flags = []
-    if _AUTH_SENT.search(data) or form in ("full_address", "apikey", "aws_key_id"):
+    if _AUTH_SENT.search(data) or (form in ("full_address", "apikey", "aws_key_id") and not prose):
         flags.append("auth_attempted")
     if _AUTH_OK.search(data):
         flags.append("auth_succeeded")

@@ -90,9 +90,6 @@ WRONG: dict[str, tuple[str, str]] = {
                                      "$mail->SMTPAuth = true;\n$mail->Username = 'shop@gmail.com';\n"
                                      "$mail->Password = '<app password>';\n"
                                      "$mail->SMTPSecure = PHPMailer::ENCRYPTION_SMTPS;\n$mail->Port = 587;"),
+    "sendgrid prose with the login e-mail": ("sendgrid", "Settings: smtp.sendgrid.net port 587, username "
+                                             "marketing@example.com, password is the API key."),
 }
-
-# A username written in prose is not read (bot/extract.py reads assignments only, so "the user credentials were
-# incorrect" is not a username): the verdict cannot see it is wrong, and says to check it.
-UNREAD_USERNAME = ("sendgrid", "Settings: smtp.sendgrid.net port 587, username marketing@example.com, password is "
-                   "the API key.")

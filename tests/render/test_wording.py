@@ -12,7 +12,7 @@ from bot.model import CauseMatch, Diagnosis, Evidence, Facts
 from bot.render.headline import headline
 from bot.render.text import render_text
 from bot.wording import WORDINGS, error_text, settings_match, wording
-from tests.render.settings_corpus import RIGHT, UNREAD_USERNAME, WRONG
+from tests.render.settings_corpus import RIGHT, WRONG
 
 
 @pytest.fixture(scope="module")
@@ -215,11 +215,11 @@ def test_contradicting_settings_for_an_unknown_server_still_name_the_cause(kb: K
     assert wording(d, kb) in ("likely", "possibly")
 
 
-def test_a_username_the_paste_does_not_show_is_named_as_unchecked(kb: KnowledgeBase) -> None:
-    provider, paste = UNREAD_USERNAME
-    d = diagnose(paste, kb=kb)
-    assert d.facts.provider == provider
-    assert d.facts.username is None
-    h = headline(d, kb)
-    assert h.level == "settings_look_right"
-    assert h.text.endswith('Not read from the paste, so check: encryption STARTTLS; username "apikey".')
+def test_a_username_in_prose_is_read_only_when_it_is_an_address() -> None:
+    kb = load_knowledge_base()
+    said = diagnose("I'm using smtp-mail.outlook.com on port 587 with STARTTLS, login is my.name@outlook.com.", kb=kb)
+    assert said.facts.username == "my.name@outlook.com"
+    assert "auth_attempted" not in said.facts.flags  # naming the login is not sending it
+    for paste in ("535 5.7.8 Username and Password not accepted", "the user credentials were incorrect",
+                  "Authentication unsuccessful, user is locked by your organization's security defaults policy"):
+        assert diagnose(paste, kb=kb).facts.username is None
