@@ -150,9 +150,9 @@ class Dialogue:
     def failure(self, exc: BaseException, *, during: str) -> None:
         """What ended a step without a reply: a time-out, a hang-up, a TLS error."""
         if isinstance(exc, SMTPResponseException) and not isinstance(exc, SMTPConnectResponseError):
-            if exc.code >= 0 and exc.message not in ("Response too long",) and "Malformed" not in exc.message:
+            if exc.code >= 0:
                 self.reply(exc.code, exc.message)
-            else:
+            else:  # aiosmtplib's -1: over 32 KB, a line over 8 KB, or no reply code
                 self.note(f"unreadable reply during {during}: {exc.message}")
             return
         if (verr := _in_chain(exc, ssl.SSLCertVerificationError)) is not None:
