@@ -206,5 +206,5 @@ def run(args: argparse.Namespace, settings: Settings, *, out: TextIO | None = No
     if args.json:
         print(json.dumps(report.to_dict(), indent=2, ensure_ascii=False), file=stream)
     else:
-        print(render_probe(report), file=stream)
+        print(("\n" if isinstance(live, VerboseLines) else "") + render_probe(report), file=stream)  # -v: a gap
     return 1 if report.findings else 0

@@ -66,6 +66,7 @@ async def test_verbose_prints_the_dialogue_in_order_before_the_report_with_auth_
     at = 0
     for want in wanted:  # one port: no [port] label; the report comes after the dialogue
         at = next(i for i in range(at, len(lines)) if lines[i].startswith(want)) + 1
+    assert lines[lines.index("== done: ok") + 1] == ""  # one blank line between the dialogue and the report
     secrets = (PASSWORD, base64.b64encode(f"\0{USER}\0{PASSWORD}".encode()).decode())
     for secret in secrets:
         assert secret not in out
