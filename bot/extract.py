@@ -80,7 +80,8 @@ _ADDRESS_DOMAIN = _re(r"(?i)[a-z0-9._%+-]+@([a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2
 _EMAIL = _re(r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,24}$")
 # Prose that pairs a port with its mode: "port 465, SSL", "587 with STARTTLS", "465 (SSL/TLS)". A bare "TLS" is left
 # out: apps use it for STARTTLS (Outlook, WordPress plugins) and for implicit TLS (Nodemailer's secure) alike.
-_PORT_MODE = _re(r"(?i)\b(?:25|465|587|2525)\b[ \t]?[,/(][ \t]?(?:with |using )?(SSL/TLS|SSL|STARTTLS|implicit TLS)\b|"
+_PORT_MODE = _re(r"(?i)\b(?:25|465|587|2525)\b[ \t]?[,/(]?[ \t]?(?:with |using |encryption:? )?"
+                 r"(SSL/TLS|SSL|STARTTLS|implicit TLS)\b|"
                  r"\b(?:25|465|587|2525) (?:with|using) (SSL/TLS|SSL|STARTTLS|implicit TLS)\b")
 _PORT_MODES = {"ssl/tls": "implicit", "ssl": "implicit", "implicit tls": "implicit", "starttls": "starttls"}
 _SCHEME = _re(r"(?i)\b(smtps?|smtp\+starttls)://")

@@ -223,3 +223,14 @@ def test_a_username_in_prose_is_read_only_when_it_is_an_address() -> None:
     for paste in ("535 5.7.8 Username and Password not accepted", "the user credentials were incorrect",
                   "Authentication unsuccessful, user is locked by your organization's security defaults policy"):
         assert diagnose(paste, kb=kb).facts.username is None
+
+
+@pytest.mark.parametrize(("paste", "mode"), [
+    ("host smtp.office365.com port 587 STARTTLS username jane.doe@contoso.example", "starttls"),
+    ("server smtp.office365.com, port 587, encryption STARTTLS, user scans@contoso.example", "starttls"),
+    ("smtp server smtp.aol.com port 465 ssl, user grandma@aol.com", "implicit"),
+])
+def test_the_encryption_named_next_to_the_port_in_prose_is_read(kb: KnowledgeBase, paste: str, mode: str) -> None:
+    d = diagnose(paste, kb=kb)
+    assert d.facts.tls_mode == mode
+    assert "Not read from the paste" not in headline(d, kb).text
