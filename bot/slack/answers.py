@@ -247,8 +247,8 @@ def in_channel(client: AsyncWebClient, *, channel: str) -> Post:
     return post
 
 
-RESPONSE_URL_FAILED = ("_Slack did not take this answer through the command's reply link (it may have expired), "
-                       "so it comes to you this way._")
+RESPONSE_URL_FAILED = ("_Slack did not take this answer through its reply link (the link may have expired), so "
+                       "it comes to you this way._")
 
 
 def to_response_url(services: Services, response_url: str | None, *, fallback: Post | None = None) -> Post:

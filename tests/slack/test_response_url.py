@@ -96,3 +96,23 @@ def test_a_response_url_in_a_library_log_line_is_masked() -> None:
     assert "https://hooks.slack.com/[response_url]" in message
     other = logging.getLogRecordFactory()("slack_sdk.web", logging.INFO, __file__, 1, "plain %s", ("line",), None)
     assert other.getMessage() == "plain line"
+
+
+async def test_a_button_whose_response_url_is_refused_still_answers_privately(
+    harness: Harness, caplog: pytest.LogCaptureFixture
+) -> None:
+    from bot.render.slack.actions import ACTION_OTHER
+    from tests.slack.test_http_app import click
+
+    await harness.command(SMTP_PASTE)
+    await harness.settle()
+    value = harness.fake.posts[-1].action_values()[ACTION_OTHER]
+    harness.fake.calls.clear()
+    harness.fake.response_errors["click"] = 404
+    with caplog.at_level(logging.INFO):
+        await harness.interactive(click(harness, ACTION_OTHER, value))
+        await harness.settle()
+    _no_traceback(caplog)
+    [answer] = harness.fake.of("chat.postEphemeral")
+    assert RESPONSE_URL_FAILED in answer.text
+    assert "Other possible causes" in answer.text

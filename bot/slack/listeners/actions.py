@@ -70,7 +70,8 @@ async def handle_action(
     handler = _HANDLERS.get(str(action.get("action_id")))
     if handler is None:
         return
-    services.background.spawn(handler(services, client, _Click.of(body, action)), name=str(action["action_id"]))
+    services.background.spawn(handler(services, client, _Click.of(body, action, client)),
+                              name=str(action["action_id"]))
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -85,9 +86,10 @@ class _Click:
     ephemeral: bool
     thread_ts: str | None
     trigger_id: str = ""  # for views.open (Test login), valid for 3 s
+    client: AsyncWebClient | None = None  # for the private fallback when Slack refuses the response_url
 
     @classmethod
-    def of(cls, body: Mapping[str, Any], action: Mapping[str, Any]) -> _Click:
+    def of(cls, body: Mapping[str, Any], action: Mapping[str, Any], client: AsyncWebClient | None = None) -> _Click:
         container = body.get("container") or {}
         message = body.get("message") or {}
         return cls(
@@ -99,10 +101,16 @@ class _Click:
             ephemeral=bool(container.get("is_ephemeral")) or not message,
             thread_ts=message.get("thread_ts") or message.get("ts"),
             trigger_id=str(body.get("trigger_id") or ""),
+            client=client,
         )
 
     async def reply(self, services: Services, message: Mapping[str, Any], **kw: Any) -> None:
-        await answers.respond_to(services, self.response_url, message, **kw)
+        """Answer through the click's response_url; when Slack refuses it (logged in one line), privately to the
+        user with a line saying why."""
+        if await answers.respond_to(services, self.response_url, message, **kw) or self.client is None:
+            return
+        fallback = answers.ephemeral_or_dm(self.client, channel=self.channel, user=self.user)
+        await answers.to_response_url(services, None, fallback=fallback)(message)
 
 
 async def _paste(services: Services, click: _Click) -> ThreadContext | None:
