@@ -398,6 +398,9 @@ async def probe_port(
         if not dialled:  # the first connection races every address; the later ones go to the one that answered
             dialled.append(await race(candidates, dial, limit_s=timeouts.connect))
             state.address = dialled[0].address or state.address
+            for tried in dialled[0].attempts:  # the addresses that failed before one answered, as -v shows them
+                if tried.status not in ("ok", "pending"):
+                    state.dialogue.note(f"{tried.address}: {tried.error or tried.status}")
             if dialled[0].sock is None:
                 raise dialled[0].failure()
             return dialled[0].sock

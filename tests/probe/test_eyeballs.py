@@ -154,6 +154,7 @@ async def test_ipv6_refused_falls_back_to_ipv4_at_once_and_is_a_finding(dual: An
     assert "::1 refused" in found[0].detail
     assert "127.0.0.1" in found[0].detail
     assert port_rows(report)[0].result == "ok, v6 down"
+    assert any(line.startswith("== ::1: connection refused") for line in p.dialogue)  # -v says why it moved on
 
 
 async def test_ipv6_blackholed_ipv4_starts_after_the_attempt_delay(dual: Any, certs: Certs) -> None:
