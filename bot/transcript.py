@@ -92,6 +92,12 @@ def _dialogue(line: str) -> tuple[str, str, str] | None:
         at = line.find(marker)
         if at >= 0 and (at == 0 or line[at - 1] in "] \t"):
             return "s_c_log", marker[0], line[at + 3:]
+    for marker in (">>> ", "<<< "):
+        # Perl Net::Cmd debug_print(): print STDERR $cmd, ($out ? '>>> ' : '<<< '), $text, where $cmd is the
+        # object ("Net::SMTP=GLOB(0x55d0c1a2b3c8)"). Its version banner ("Net::SMTP>>> Net::Cmd(3.14)") has no GLOB.
+        at = line.find(marker)
+        if at > 0 and line[at - 1] == ")" and "=GLOB(" in line[:at]:
+            return "net_cmd", marker.strip(), line[at + len(marker):]
     for marker in ("send: ", "reply: "):
         at = line.find(marker)
         if at >= 0 and (at == 0 or not line[at - 1].isalnum()):
@@ -109,9 +115,19 @@ def _bare(stripped: str) -> str | None:
             len(stripped) == 3 or stripped[3] in " -"):
         return stripped
     upper = stripped[:10].upper()
-    if any(upper.startswith(v) and (len(stripped) == len(v) or stripped[len(v)] in " \t:") for v in _VERBS):
-        return stripped
-    return None
+    verb = next((v for v in _VERBS if upper.startswith(v) and (len(stripped) == len(v) or stripped[len(v)] in " \t:")),
+                None)
+    if verb is None:
+        return None
+    # A program's own error line that starts with a verb ("starttls failed: ...", "auth failed: Command unknown")
+    # is no command: STARTTLS, DATA, QUIT and RSET take no argument, AUTH takes a mechanism and at most an initial
+    # response (RFC 3207 §4, RFC 5321 §4.1.1, RFC 4954 §4).
+    args = stripped[len(verb):].split()
+    if verb in ("STARTTLS", "DATA", "QUIT", "RSET") and args:
+        return None
+    if verb == "AUTH" and (len(args) > 2 or (args and not args[0].replace("-", "").replace("_", "").isalnum())):
+        return None
+    return stripped
 
 
 # Enough to say "this is a transcript" before walking it: two server replies in dialogue form, or an MTA line.
