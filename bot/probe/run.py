@@ -326,6 +326,7 @@ async def _probe(
 
     # SPF/DMARC and the status feed need nothing from the host's DNS or ports: they start first and run beside them.
     side = asyncio.gather(timed("sender_dns", sender), timed("status_feed", feed))
+    late_feed: asyncio.Future[StatusFeed | None] | None = None
     # the TLS contexts (a trust store read, the first time in a process) are built beside DNS, off the event loop
     contexts_ready = asyncio.ensure_future(asyncio.to_thread(client_contexts, ca_file=ca_file))
     try:
@@ -343,7 +344,9 @@ async def _probe(
         if others:
             # a bare mail domain (MX records, not itself a server): its MX on 25 and the provider's submission
             # host, not the domain's own address (often a web server, where every port would time out)
-            provider = provider or next((o.provider for o in others if o.provider), None)
+            if provider is None and (found := next((o.provider for o in others if o.provider), None)):
+                provider = found  # known from the MX names only: its status feed starts now, beside the ports
+                late_feed = asyncio.ensure_future(timed("status_feed", feed))
             port_results = tuple(await timed("ports", lambda: other_hosts(others, contexts)))
         else:
             port_tasks = [one_port(p, addresses, contexts) for p in wanted] if addresses else []
@@ -351,10 +354,17 @@ async def _probe(
     except BaseException:
         contexts_ready.cancel()
         side.cancel()
+        if late_feed is not None:
+            late_feed.cancel()
         with contextlib.suppress(BaseException):
             await side
+        if late_feed is not None:
+            with contextlib.suppress(BaseException):
+                await late_feed
         raise
     sender_facts, status_feed = await side
+    if late_feed is not None:
+        status_feed = await late_feed
 
 
     if sender_facts:

@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 import trustme
+from aiohttp import web
 from aiosmtpd.smtp import SMTP
 
 from bot.probe import ProbeReport, run_probe
@@ -221,3 +222,28 @@ async def test_mx_that_does_not_resolve_is_a_result(lab: Any) -> None:
     assert [(p.role, p.host, p.status) for p in report.ports] == [("mx", "gone.nomx.test", "error")]
     assert report.ports[0].error == "gone.nomx.test does not resolve (nxdomain)"
     assert [f.cause for f in report.findings] == ["wrong_host_or_port"]  # a mail domain, not a server
+
+
+async def test_a_provider_known_from_its_mx_names_gets_its_status_feed(lab: Any) -> None:
+    async def summary(request: web.Request) -> web.Response:
+        return web.json_response({"status": {"indicator": "major"},
+                                  "incidents": [{"name": "Inbound mail delayed", "status": "investigating"}]})
+
+    app = web.Application()
+    app.router.add_get("/api/v2/summary.json", summary)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    kb = tiny_kb({**LAB, "status": {"page": "https://status.labmail.test/", "feed_format": "statuspage",
+                                    "feed": f"http://127.0.0.1:{port}/api/v2/summary.json"}})
+    try:
+        report = await lab(providers=kb)
+    finally:
+        await runner.cleanup()
+    assert report.provider == "labmail"  # not from corp.test itself: from a.mx.labmail.test
+    assert report.status_feed is not None
+    assert report.status_feed.incident
+    assert "provider_outage" in {f.cause for f in report.findings}
+    assert report.timings["status_feed"] > 0
