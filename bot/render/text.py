@@ -156,19 +156,20 @@ def render_probe(report: ProbeReport) -> str:
     if rows:
         lines += ["", _row(TABLE_HEAD, upper=True), *(_row(r) for r in rows)]
     for p in report.ports:
+        where = f"{p.host}:{p.port}" if p.host else str(p.port)   # a mail domain's MX hosts all answer on 25
         if p.greeting_text:
-            lines.append(f"  {p.port} greeting: {p.greeting_text.splitlines()[0]}")
+            lines.append(f"  {where} greeting: {p.greeting_text.splitlines()[0]}")
         c = p.cert
         if c is not None:
             trust = "trusted" if c.trusted else f"NOT trusted ({c.error or 'unknown'})"
             lines.append(
-                f"  {p.port} certificate: {c.subject}; issuer {c.issuer}; SANs {', '.join(c.sans[:6])}; "
+                f"  {where} certificate: {c.subject}; issuer {c.issuer}; SANs {', '.join(c.sans[:6])}; "
                 f"valid to {c.not_after[:10]}; name {'matches' if c.hostname_match else 'does NOT match'}; "
                 f"{trust}"
             )
         if p.auth is not None:
             code = "-" if p.auth.code is None else str(p.auth.code)
-            lines.append(f"  {p.port} AUTH check: {'accepted' if p.auth.ok else 'refused'} {code} {p.auth.text}")
+            lines.append(f"  {where} AUTH check: {'accepted' if p.auth.ok else 'refused'} {code} {p.auth.text}")
     if report.status_feed is not None:
         f = report.status_feed
         state = (("open incident: " + "; ".join(f.titles)) if f.incident

@@ -23,6 +23,7 @@ from aiosmtpd.smtp import SMTP
 from bot.probe import ProbeReport, run_probe
 from bot.probe.dns import make_resolver
 from bot.render.ports import port_rows
+from bot.render.text import render_probe
 from tests.probe.conftest import Handler
 from tests.probe.dnsstub import start_dns_stub
 from tests.tinykb import tiny_kb
@@ -158,6 +159,10 @@ async def test_mx_hosts_on_25_by_preference_beside_the_documented_submission_hos
     assert ProbeReport.from_dict(report.to_dict()) == report
     assert report.to_dict()["ports"][0]["role"] == "mx"
     assert port_rows(report)[0].note.startswith("MX a.mx.labmail.test: 220")
+    text = render_probe(report)  # the terminal's per-port lines name the host: both MX answer on 25
+    assert "  a.mx.labmail.test:25 greeting: mx.lab.test" in text, text
+    assert "  b.mx.labmail.test:25 greeting: mx.lab.test" in text
+    assert "  smtp.labmail.test:587 certificate:" in text
 
 
 async def test_mx_silent_on_25_is_network_blocked(lab: Any) -> None:
