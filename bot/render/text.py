@@ -176,9 +176,16 @@ def render_probe(report: ProbeReport) -> str:
                  else ("no open incident" if f.ok else f"unknown ({f.error})"))
         lines.append(f"Status ({f.provider}): {state}" + (f"  {f.page}" if f.page else ""))
     lines.append("")
-    if report.findings:
+    # As in Slack: a decisive finding names a fault; the rest (AUTH only after STARTTLS, one address family down
+    # beside a working one) is worth knowing but is how a healthy server can look from here.
+    findings = [f for f in report.findings if f.decisive]
+    notes = [f for f in report.findings if not f.decisive]
+    if findings:
         lines.append("Findings:")
-        lines += [f"  - [{f.cause}] {f.detail}" for f in report.findings]
+        lines += [f"  - [{f.cause}] {f.detail}" for f in findings]
     else:
         lines.append("Findings: none - the server answered as expected.")
+    if notes:
+        lines.append("Worth knowing:")
+        lines += [f"  - {f.detail}" for f in notes]
     return strip_controls("\n".join(lines))

@@ -163,6 +163,9 @@ async def test_mx_hosts_on_25_by_preference_beside_the_documented_submission_hos
     assert "  a.mx.labmail.test:25 greeting: mx.lab.test" in text, text
     assert "  b.mx.labmail.test:25 greeting: mx.lab.test" in text
     assert "  smtp.labmail.test:587 certificate:" in text
+    # AUTH only after STARTTLS is how a healthy submission port looks: worth knowing, not a finding
+    assert "Findings: none" in text
+    assert "Worth knowing:\n  - smtp.labmail.test port 587 offers AUTH (LOGIN PLAIN) only after STARTTLS" in text
 
 
 async def test_mx_silent_on_25_is_network_blocked(lab: Any) -> None:
