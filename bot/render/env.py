@@ -10,7 +10,7 @@ same sandbox, filters and undefined handling, plus a loader and block trimming.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import asdict
+from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
@@ -62,7 +62,9 @@ def context_for(*, facts: Facts | None, provider: Provider | None, client: Clien
                 evidence: Iterable[Evidence] = (), **extra: Any) -> dict[str, Any]:
     """The names a knowledge template may use: facts (all keys present), provider and client data (or None),
     and the evidence lines that put this cause where it is (so a fix can speak to what the paste says)."""
-    fact_map = asdict(facts) if facts is not None else {}
+    # Facts holds only strings, numbers and tuples of them: a shallow mapping is what asdict's deep copy gave, at a
+    # tenth of the cost (asdict was a third of --jsonl's time once every cause's fix was rendered twice).
+    fact_map = {f.name: getattr(facts, f.name) for f in fields(facts)} if facts is not None else {}
     return {
         "facts": fact_map,
         "evidence": tuple(evidence),

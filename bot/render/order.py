@@ -7,7 +7,7 @@ not said again (a long lint sentence used to show as evidence, as a warning and 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from difflib import SequenceMatcher
 from functools import lru_cache
 from typing import Any
@@ -191,15 +191,16 @@ def _split_steps(text: str) -> tuple[str, list[str], str]:
     return head, steps, tail
 
 
-def _conditions(step: str) -> Sequence[str]:
+@lru_cache(maxsize=4096)   # a fix's steps are knowledge text: the same few hundred strings again and again
+def _conditions(step: str) -> tuple[str, ...]:
     m = _CONDITION.match(step)
     if not m:
         return ()
     what = m.group("what")
     quoted = _QUOTED.findall(what)
     if quoted:
-        return [q.strip() for q in quoted]
-    return [p.strip(" .") for p in _OR.split(_ARTICLE.sub("", what.strip()))]
+        return tuple(q.strip() for q in quoted)
+    return tuple(p.strip(" .") for p in _OR.split(_ARTICLE.sub("", what.strip())))
 
 
 @lru_cache(maxsize=2)
