@@ -42,7 +42,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "target",
         metavar="HOST[:PORT]",
-        help="host name, IP, HOST:PORT, or smtp:// / smtps:// URL; no port: 25, 465, 587, 2525",
+        help=("host name, IP, HOST:PORT, or smtp:// / smtps:// URL; no port: 25, 465, 587, 2525; a mail domain "
+              "(MX records, not its own MX): its first two MX hosts on 25 and its provider's submission host"),
     )
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
     parser.add_argument("--sender-domain", metavar="DOMAIN", help="also check SPF and DMARC of this domain")
