@@ -13,6 +13,8 @@
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 __all__ = [
     "CodecError",
     "ConfigError",
@@ -23,6 +25,7 @@ __all__ = [
     "SmtpHelpError",
     "StoreError",
     "TargetNotAllowed",
+    "in_chain",
 ]
 
 
@@ -71,3 +74,16 @@ class ProbeTimeout(ProbeError, TimeoutError):
 
 class StoreError(SmtpHelpError):
     """State storage is unreachable or refused a write."""
+
+
+_E = TypeVar("_E", bound=BaseException)
+
+
+def in_chain(exc: BaseException, kind: type[_E]) -> _E | None:
+    """The first exception of `kind` in exc's cause/context chain (aiosmtplib wraps ssl and socket errors)."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, kind):
+            return seen
+        seen = seen.__cause__ or seen.__context__
+    return None

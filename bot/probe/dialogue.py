@@ -17,7 +17,7 @@ from __future__ import annotations
 import contextlib
 import ssl
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
 import aiosmtplib
 from aiosmtplib import (
@@ -30,6 +30,7 @@ from aiosmtplib import (
 )
 from aiosmtplib.typing import Default
 
+from bot.errors import in_chain
 from bot.text import strip_controls
 
 __all__ = [
@@ -50,7 +51,6 @@ REDACTED = "[redacted]"
 SENT, RECEIVED, NOTE = "->", "<-", "=="
 
 DialogueSink = Callable[[int | str, str], None]  # (port, or "host:port" for another host than the target; line)
-_E = TypeVar("_E", bound=BaseException)
 
 
 def _text(value: str | bytes) -> str:
@@ -71,14 +71,6 @@ def for_host(sink: DialogueSink | None, host: str | None) -> DialogueSink | None
 
     return labelled
 
-
-def _in_chain(exc: BaseException, kind: type[_E]) -> _E | None:
-    seen: BaseException | None = exc
-    while seen is not None:
-        if isinstance(seen, kind):
-            return seen
-        seen = seen.__cause__ or seen.__context__
-    return None
 
 
 class Dialogue:
@@ -155,13 +147,13 @@ class Dialogue:
             else:  # aiosmtplib's -1: over 32 KB, a line over 8 KB, or no reply code
                 self.note(f"unreadable reply during {during}: {exc.message}")
             return
-        if (verr := _in_chain(exc, ssl.SSLCertVerificationError)) is not None:
+        if (verr := in_chain(exc, ssl.SSLCertVerificationError)) is not None:
             self.note(f"TLS failed during {during}: {verr.verify_message or verr}")
             return
-        if (serr := _in_chain(exc, ssl.SSLError)) is not None:
+        if (serr := in_chain(exc, ssl.SSLError)) is not None:
             self.note(f"TLS failed during {during}: {serr.reason or serr}")
             return
-        if _in_chain(exc, SMTPReadTimeoutError):
+        if in_chain(exc, SMTPReadTimeoutError):
             self.note("no greeting within the time-out" if during == "the greeting"
                       else f"no reply to {during} within the time-out")
         elif isinstance(exc, SMTPTimeoutError | TimeoutError):

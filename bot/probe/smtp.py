@@ -24,7 +24,7 @@ import ssl
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any
 
 import aiosmtplib
 from aiosmtplib import (
@@ -36,6 +36,7 @@ from aiosmtplib import (
     SMTPTimeoutError,
 )
 
+from bot.errors import in_chain
 from bot.probe.dialogue import Dialogue, DialogueSink, RecordingSMTP
 from bot.probe.eyeballs import Race, connect_outcome, race, tcp_connect
 from bot.probe.report import UNREADABLE_REPLY, AddressResult, AuthResult, CertInfo, PortResult, clean_text
@@ -55,7 +56,6 @@ class StepTimeouts:
     connect: float = 5.0
     step: float = 10.0  # greeting, EHLO, STARTTLS, TLS handshake, AUTH, QUIT: each
 
-_E = TypeVar("_E", bound=BaseException)
 
 
 @dataclass
@@ -122,22 +122,13 @@ def _tls_facts(acc: _Acc, smtp: aiosmtplib.SMTP, host: str, *, trusted: bool, er
         acc.cert = parse_certificate(der, host=host, now=_now(), trusted=trusted, error=error)
 
 
-def _in_chain(exc: BaseException, kind: type[_E]) -> _E | None:
-    """The first exception of `kind` in exc's cause/context chain (aiosmtplib wraps ssl errors)."""
-    seen: BaseException | None = exc
-    while seen is not None:
-        if isinstance(seen, kind):
-            return seen
-        seen = seen.__cause__ or seen.__context__
-    return None
-
 
 def _verify_error(exc: BaseException) -> ssl.SSLCertVerificationError | None:
-    return _in_chain(exc, ssl.SSLCertVerificationError)
+    return in_chain(exc, ssl.SSLCertVerificationError)
 
 
 def _ssl_error(exc: BaseException) -> ssl.SSLError | None:
-    return _in_chain(exc, ssl.SSLError)
+    return in_chain(exc, ssl.SSLError)
 
 
 def _describe(exc: BaseException) -> str:
