@@ -8,31 +8,19 @@ none, and three for a generic library part), rendered with the real knowledge ba
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from bot.kb import KnowledgeBase, load_knowledge_base
+from bot.kb import load_knowledge_base
 from bot.model import CauseMatch, Diagnosis, Evidence, Facts
 from bot.render.fix import fix_text
 from bot.render.slack.actions import ACTION_FIXED, ACTION_PROBE
 from bot.render.slack.answer import diagnosis_blocks
 from bot.render.slack.style import bare_urls, link, styled
+from tests.render.test_answer_order import _combinations
 
 KB = load_knowledge_base()
-
-
-def _combinations(kb: KnowledgeBase) -> Iterator[tuple[str, str | None, str | None]]:
-    for cid, cause in sorted(kb.causes.items()):
-        fix = cause.fix
-        providers = [None, *sorted(p for p in (fix.get("providers") or {}) if p in kb.providers)]
-        clients: list[str | None] = [None, *sorted(c for c in (fix.get("clients") or {}) if c in kb.clients)]
-        if fix.get("client"):
-            clients += sorted(kb.clients)[:3]
-        for p in providers:
-            for c in clients:
-                yield cid, p, c
 
 
 COMBOS = list(_combinations(KB))
