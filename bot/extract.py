@@ -81,8 +81,7 @@ _EMAIL = _re(r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,
 # Prose that pairs a port with its mode: "port 465, SSL", "587 with STARTTLS", "465 (SSL/TLS)". A bare "TLS" is left
 # out: apps use it for STARTTLS (Outlook, WordPress plugins) and for implicit TLS (Nodemailer's secure) alike.
 _PORT_MODE = _re(r"(?i)\b(?:25|465|587|2525)\b[ \t]?[,/(]?[ \t]?(?:with |using |encryption:? )?"
-                 r"(SSL/TLS|SSL|STARTTLS|implicit TLS)\b|"
-                 r"\b(?:25|465|587|2525) (?:with|using) (SSL/TLS|SSL|STARTTLS|implicit TLS)\b")
+                 r"(SSL/TLS|SSL|STARTTLS|implicit TLS)\b")
 _PORT_MODES = {"ssl/tls": "implicit", "ssl": "implicit", "implicit tls": "implicit", "starttls": "starttls"}
 _SCHEME = _re(r"(?i)\b(smtps?|smtp\+starttls)://")
 _GREETING = _re(r"(?m)(?:^|[\s:>'\"])220[ -]" + _HOSTNAME + r"\b")
@@ -386,7 +385,7 @@ def extract(text: str, kb: KnowledgeBase, *, secrets: tuple[str, ...] = ()) -> E
     if tls_mode is None and scheme:
         tls_mode = "implicit" if group(scheme, 1).lower() == "smtps" else None
     if tls_mode is None and (said := _PORT_MODE.search(data)):
-        tls_mode = _PORT_MODES[(group(said, 1) or group(said, 2)).lower()]
+        tls_mode = _PORT_MODES[group(said, 1).lower()]
     user_match = _USERNAME.search(data)
     username = settings.get("username", group(user_match, 1) if user_match else None)
     prose = username is None and (said_user := _PROSE_USERNAME.search(data)) is not None
